@@ -1,0 +1,58 @@
+"""Sounding: self-hosted, multi-channel NPS surveys.
+
+``create_app()`` builds the Flask application: one ``init_app`` per subsystem. Nothing here
+connects to the database or Redis until a request or job needs them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, jsonify
+from flask_wtf.csrf import CSRFProtect
+
+csrf = CSRFProtect()
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    from app import api, cli, clock, config, db, dev, errors, jobs, pages, transport
+
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        instance_path=os.environ.get("SOUNDING_INSTANCE_PATH") or None,
+    )
+    app.config.update(config.build(overrides, app.instance_path))
+    _logging(app)
+    clock.init_app(app)
+    db.init_app(app)
+    jobs.init_app(app)
+    transport.init_app(app)
+    csrf.init_app(app)
+    errors.init_app(app)
+    api.init_app(app)
+    pages.init_app(app)
+    if app.config["SOUNDING_ENV"] != "production":
+        dev.init_app(app)
+    cli.init_app(app)
+    csrf.exempt(api.bp)
+    from app.pages import unsubscribe
+
+    csrf.exempt(unsubscribe.bp)
+
+    @app.get("/healthz")
+    def healthz() -> Any:
+        return jsonify({"status": "ok"})
+
+    return app
+
+
+def _logging(app: Flask) -> None:
+    if app.config["SOUNDING_ENV"] == "test" or logging.getLogger().handlers:
+        return
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )

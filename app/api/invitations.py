@@ -1,0 +1,121 @@
+"""Invitations: create (one person, one channel), read, list, cancel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify, request
+from sqlalchemy import select
+
+from app import clock
+from app.api import bp, parse_body
+from app.api.auth import current_key
+from app.api.pagination import page_of
+from app.api.people import apply_account_csm, person_fields
+from app.api.schemas import CancelIn, InvitationIn
+from app.api.serialize import invitation_json
+from app.api.surveys import get_survey_or_404
+from app.api.transaction import write
+from app.db import db
+from app.errors import AppError, Forbidden, NotFound
+from app.models import Invitation, Person, StaffUser
+from app.services.invitations import InvitationRequest, cancel_invitation, create_invitation
+from app.services.people import upsert_person
+from app.vocabulary import Channel, InvitationStatus, StaffRole, Trigger
+
+
+def _sender(value: int | str | None) -> StaffUser | None:
+    """The CSM to send as. A CSM's key may only send as that CSM."""
+    key = current_key()
+    if value is None:
+        return key.staff_user if key.role == StaffRole.CSM else None
+    if isinstance(value, int):
+        staff = db.session.get(StaffUser, value)
+    else:
+        staff = db.session.scalar(select(StaffUser).where(StaffUser.email == value))
+    if staff is None:
+        raise NotFound(f"No staff user {value!r} to send as.", field="sender")
+    if key.role == StaffRole.CSM and staff.id != key.staff_user_id:
+        raise Forbidden("A CSM's API key can only send as that CSM.", field="sender")
+    return staff
+
+
+def get_invitation_or_404(invitation_id: int) -> Invitation:
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation is None:
+        raise NotFound(f"No invitation with id {invitation_id}.", field="invitation_id")
+    return invitation
+
+
+@bp.post("/invitations")
+@write
+def create_invitation_view() -> Any:
+    data = parse_body(InvitationIn)
+    if data.channel == Channel.WIDGET:
+        raise AppError(
+            "Widget surveys are shown by the widget; invite by email, sms or link.", field="channel"
+        )
+    survey = get_survey_or_404(data.survey_id)
+    now = clock.now()
+    if data.person is not None:
+        person, _ = upsert_person(person_fields(data.person), now)
+        apply_account_csm(person, data.person)
+    else:
+        person = db.session.get(Person, data.person_id)
+        if person is None:
+            raise NotFound(f"No person with id {data.person_id}.", field="person_id")
+    sender = _sender(data.sender)
+    trigger = Trigger.CSM if current_key().role == StaffRole.CSM else Trigger.API
+    invitation = create_invitation(
+        InvitationRequest(
+            survey=survey,
+            person=person,
+            channel=data.channel,
+            trigger=trigger,
+            sender=sender,
+            send_at=data.send_at,
+        ),
+        now,
+    )
+    return jsonify(invitation_json(invitation)), 201
+
+
+@bp.get("/invitations/<int:invitation_id>")
+def get_invitation(invitation_id: int) -> Any:
+    return jsonify(invitation_json(get_invitation_or_404(invitation_id)))
+
+
+@bp.get("/invitations")
+def list_invitations() -> Any:
+    query = select(Invitation)
+    args = request.args
+    if "survey_id" in args:
+        query = query.where(Invitation.survey_id == _int_arg("survey_id"))
+    if "person_id" in args:
+        query = query.where(Invitation.person_id == _int_arg("person_id"))
+    if "status" in args:
+        try:
+            status = InvitationStatus(args["status"])
+        except ValueError as exc:
+            raise AppError(f"unknown status {args['status']!r}", field="status") from exc
+        query = query.where(Invitation.status == status)
+    items, cursor = page_of(query, Invitation.created_at, Invitation.id)
+    return jsonify({"data": [invitation_json(i) for i in items], "next_cursor": cursor})
+
+
+@bp.post("/invitations/<int:invitation_id>/cancel")
+@write
+def cancel_invitation_view(invitation_id: int) -> Any:
+    invitation = get_invitation_or_404(invitation_id)
+    data = parse_body(CancelIn) if request.get_data() else CancelIn()
+    key = current_key()
+    who = key.staff_user.name if key.staff_user else f"API key {key.prefix}"
+    cancel_invitation(invitation, clock.now(), data.reason or f"canceled by {who}")
+    return jsonify(invitation_json(invitation))
+
+
+def _int_arg(name: str) -> int:
+    try:
+        return int(request.args[name])
+    except ValueError as exc:
+        raise AppError(f"{name} must be a whole number", field=name) from exc

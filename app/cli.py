@@ -1,0 +1,140 @@
+"""The ``sounding`` command: a Flask CLI group with Sounding's own commands.
+
+``sounding dev``, ``sounding demo``, ``sounding create-api-key``, ``sounding outbox``,
+``sounding sweep`` and (from Flask-Migrate) ``sounding db upgrade``.
+"""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import select
+
+from app import clock
+from app.db import db
+from app.models import OutboxMessage, StaffUser
+from app.vocabulary import StaffRole
+
+
+def main() -> None:
+    from app import create_app
+
+    group = FlaskGroup(create_app=lambda: create_app(), help="Sounding: NPS surveys.")
+    group(prog_name="sounding")
+
+
+@click.command("dev")
+@with_appcontext
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def dev_command(host: str, port: int) -> None:
+    """Run the web app and the jobs in one process (no Redis needed)."""
+    from app.devserver import migrate, serve
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    migrate(app)
+    click.echo(f"Sounding is running on http://{host}:{port}/  (outbox: /dev/outbox)")
+    serve(app, host, port)
+
+
+@click.command("demo")
+@with_appcontext
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--serve/--no-serve", default=True, help="Serve after creating the data.")
+@click.option("--seed", default=7, show_default=True, help="Random seed for the demo data.")
+def demo_command(host: str, port: int, serve: bool, seed: int) -> None:
+    """Create a realistic demo data set, print where to look, then serve like `dev`."""
+    from app.demo import build_demo
+    from app.devserver import migrate
+    from app.devserver import serve as run_server
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    migrate(app)
+    summary = build_demo(seed=seed)
+    base = f"http://{host}:{port}"
+    click.echo(summary.describe(base))
+    if serve:
+        run_server(app, host, port)
+
+
+@click.command("create-api-key")
+@click.option("--role", type=click.Choice([r.value for r in StaffRole]), required=True)
+@click.option("--name", default=None, help="What the key is for (default: the role).")
+@click.option("--email", default=None, help="For --role csm: the CSM's email (created if new).")
+@click.option("--staff-name", default=None, help="For a new CSM: their name.")
+@with_appcontext
+def create_api_key_command(
+    role: str, name: str | None, email: str | None, staff_name: str | None
+) -> None:
+    """Create an API key and print it (it is shown only once)."""
+    from app.api.auth import issue_key
+    from app.validation import normalize_email
+
+    now = clock.now()
+    staff = None
+    if email:
+        try:
+            email = normalize_email(email)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--email") from exc
+        staff = db.session.scalar(select(StaffUser).where(StaffUser.email == email))
+        if staff is None:
+            staff = StaffUser(
+                email=email,
+                name=staff_name or email.split("@")[0],
+                role=StaffRole(role),
+                created_at=now,
+            )
+            db.session.add(staff)
+    elif role == StaffRole.CSM:
+        raise click.BadParameter("a CSM key needs the CSM's --email", param_hint="--email")
+    _, plain = issue_key(name or role, StaffRole(role), staff, now)
+    db.session.commit()
+    click.echo(plain)
+
+
+@click.command("outbox")
+@click.option("--limit", default=10, show_default=True, type=int)
+@click.option("--to", default=None, help="Only messages to this address or number.")
+@with_appcontext
+def outbox_command(limit: int, to: str | None) -> None:
+    """Show the newest messages in the outbox, exactly as they would have been sent."""
+    query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+    if to:
+        query = query.where(OutboxMessage.recipient == to.strip().lower())
+    messages = db.session.scalars(query).all()
+    if not messages:
+        click.echo("The outbox is empty.")
+    for m in messages:
+        when = f"{m.created_at:%Y-%m-%d %H:%M} UTC"
+        click.echo(f"#{m.id} {m.channel} {m.step} to {m.recipient}  ({when})")
+        if m.sender:
+            click.echo(f"  From: {m.sender}")
+        if m.reply_to:
+            click.echo(f"  Reply-To: {m.reply_to}")
+        if m.subject:
+            click.echo(f"  Subject: {m.subject}")
+        click.echo("  " + m.text.replace("\n", "\n  "))
+        click.echo("")
+
+
+@click.command("sweep")
+@with_appcontext
+def sweep_command() -> None:
+    """Run the periodic sweep once: expire, mark stale claims, enqueue what is due."""
+    from app.jobs.sweep import sweep
+
+    click.echo(sweep())
+
+
+def init_app(app: Flask) -> None:
+    for command in (
+        dev_command,
+        demo_command,
+        create_api_key_command,
+        outbox_command,
+        sweep_command,
+    ):
+        app.cli.add_command(command)

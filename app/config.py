@@ -1,0 +1,152 @@
+"""Configuration from environment variables, with defaults a newcomer can run with.
+
+Every setting can also be passed to ``create_app(overrides)``; tests do that. Nothing here
+connects to anything: reading configuration has no side effects beyond the development
+secret key file in the instance folder.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+ENVIRONMENTS = ("development", "production", "test")
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or wrong; the message says which and how to fix it."""
+
+
+def _env_bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def from_environment() -> dict[str, Any]:
+    """Read every setting Sounding knows from the environment."""
+    env = os.environ.get
+    return {
+        "SOUNDING_ENV": env("SOUNDING_ENV", "development"),
+        "DATABASE_URL": env("DATABASE_URL") or None,
+        "REDIS_URL": env("REDIS_URL") or None,
+        "SECRET_KEYS": env("SECRET_KEYS") or None,
+        "BASE_URL": env("BASE_URL", "http://127.0.0.1:5000"),
+        "COMPANY_NAME": env("COMPANY_NAME", "Acme"),
+        "SWEEP_INTERVAL_SECONDS": _env_int("SWEEP_INTERVAL_SECONDS", 30),
+        "CLAIM_TIMEOUT_SECONDS": _env_int("CLAIM_TIMEOUT_SECONDS", 600),
+        "JOB_BATCH_SIZE": _env_int("JOB_BATCH_SIZE", 500),
+        "JOB_RETRIES": _env_int("JOB_RETRIES", 3),
+        "MAX_COMMENT_LENGTH": _env_int("MAX_COMMENT_LENGTH", 5000),
+        "EMAIL_BACKEND": env("EMAIL_BACKEND", "outbox"),
+        "SMS_BACKEND": env("SMS_BACKEND", "outbox"),
+        "DEFAULT_SENDER_EMAIL": env("DEFAULT_SENDER_EMAIL", "surveys@example.com"),
+        "DEFAULT_SENDER_NAME": env("DEFAULT_SENDER_NAME") or None,
+        "SENDGRID_API_KEY": env("SENDGRID_API_KEY") or None,
+        "SENDGRID_HOST": env("SENDGRID_HOST", "https://api.sendgrid.com"),
+        "SENDGRID_SANDBOX": _env_bool(env("SENDGRID_SANDBOX"), False),
+        "SENDGRID_AUTHENTICATED_DOMAINS": env("SENDGRID_AUTHENTICATED_DOMAINS", ""),
+        "SENDGRID_WEBHOOK_PUBLIC_KEY": env("SENDGRID_WEBHOOK_PUBLIC_KEY") or None,
+        "TWILIO_ACCOUNT_SID": env("TWILIO_ACCOUNT_SID") or None,
+        "TWILIO_AUTH_TOKEN": env("TWILIO_AUTH_TOKEN") or None,
+        "TWILIO_MESSAGING_SERVICE_SID": env("TWILIO_MESSAGING_SERVICE_SID") or None,
+        "TWILIO_FROM_NUMBER": env("TWILIO_FROM_NUMBER") or None,
+        "TWILIO_BASE_URL": env("TWILIO_BASE_URL") or None,
+    }
+
+
+def _secret_keys(config: dict[str, Any], instance_path: Path) -> list[str]:
+    """Keys newest first. Production must set them; development keeps one on disk."""
+    raw = config.get("SECRET_KEYS")
+    if isinstance(raw, list | tuple):
+        keys = [k for k in raw if k]
+    else:
+        keys = [k.strip() for k in (raw or "").split(",") if k.strip()]
+    if keys:
+        return keys
+    if config["SOUNDING_ENV"] == "production":
+        raise ConfigError(
+            "SECRET_KEYS is not set. Production needs at least one secret key to sign survey "
+            "links and sessions: set SECRET_KEYS to a long random value, e.g. the output of "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`. For rotation, put "
+            "the new key first and keep the old ones after it, comma-separated."
+        )
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        key = key_file.read_text().strip()
+    else:
+        instance_path.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        key_file.write_text(key + "\n")
+        key_file.chmod(0o600)
+    log.warning(
+        "SECRET_KEYS is not set: using the development key kept in %s. "
+        "Set SECRET_KEYS before running in production.",
+        key_file,
+    )
+    return [key]
+
+
+def build(overrides: Mapping[str, Any] | None, instance_path: str) -> dict[str, Any]:
+    """The final settings: environment, then overrides, then derived values and checks."""
+    config = from_environment()
+    config.update(overrides or {})
+    if config["SOUNDING_ENV"] not in ENVIRONMENTS:
+        raise ConfigError(
+            f"SOUNDING_ENV must be one of {', '.join(ENVIRONMENTS)}, got {config['SOUNDING_ENV']!r}"
+        )
+    instance = Path(instance_path)
+    if not config.get("DATABASE_URL"):
+        instance.mkdir(parents=True, exist_ok=True)
+        config["DATABASE_URL"] = f"sqlite:///{instance / 'sounding.db'}"
+    config["SECRET_KEYS"] = _secret_keys(config, instance)
+    config["BASE_URL"] = config["BASE_URL"].rstrip("/")
+    for backend, allowed in (
+        ("EMAIL_BACKEND", ("outbox", "sendgrid")),
+        ("SMS_BACKEND", ("outbox", "twilio")),
+    ):
+        if config[backend] not in allowed:
+            raise ConfigError(
+                f"{backend} must be one of {', '.join(allowed)}, got {config[backend]!r}"
+            )
+    if config["EMAIL_BACKEND"] == "sendgrid" and not config.get("SENDGRID_API_KEY"):
+        raise ConfigError("EMAIL_BACKEND=sendgrid needs SENDGRID_API_KEY.")
+    if config["SMS_BACKEND"] == "twilio" and not (
+        config.get("TWILIO_ACCOUNT_SID") and config.get("TWILIO_AUTH_TOKEN")
+    ):
+        raise ConfigError("SMS_BACKEND=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.")
+    # Flask's own settings derived from ours.
+    config["SECRET_KEY"] = config["SECRET_KEYS"][0]
+    config["SECRET_KEY_FALLBACKS"] = config["SECRET_KEYS"][1:]
+    config["SQLALCHEMY_DATABASE_URI"] = normalize_database_url(config["DATABASE_URL"])
+    config.setdefault("TESTING", config["SOUNDING_ENV"] == "test")
+    config.setdefault("MAX_CONTENT_LENGTH", 1024 * 1024)
+    config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    config.setdefault("SESSION_COOKIE_SECURE", config["BASE_URL"].startswith("https://"))
+    config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+    return config
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept the usual ``postgres://`` and ``postgresql://`` spellings; use psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url

@@ -1,0 +1,155 @@
+"""What people read: the survey email and text message for one step of an invitation.
+
+Email content is rendered once per survey and step with substitution keys (``%greeting%``,
+``%score_url_9%`` ...) and personalised per recipient by substitutions, so the SendGrid
+channel can send up to 1,000 recipients in one request. Keys ending in ``_html`` carry
+HTML-escaped values for the HTML part.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app, render_template
+from markupsafe import escape
+
+from app import links
+from app.models import Invitation, StaffUser
+from app.policy.deadlines import closes_on
+from app.policy.sender import Sender, choose_from
+from channels.base import Address, EmailContent, EmailMessage, SmsMessage, Step
+
+SCORES = range(11)
+
+
+@dataclass(frozen=True, slots=True)
+class Branding:
+    company: str
+    default_sender: Sender
+    authenticated_domains: frozenset[str]
+
+
+def branding() -> Branding:
+    config = current_app.config
+    company = config["COMPANY_NAME"]
+    domains = frozenset(
+        d.strip().lower()
+        for d in config.get("SENDGRID_AUTHENTICATED_DOMAINS", "").split(",")
+        if d.strip()
+    )
+    return Branding(
+        company=company,
+        default_sender=Sender(
+            config.get("DEFAULT_SENDER_NAME") or company, config["DEFAULT_SENDER_EMAIL"]
+        ),
+        authenticated_domains=domains,
+    )
+
+
+def sender_of(invitation: Invitation) -> StaffUser | None:
+    """The CSM the invitation speaks for: the one named on it, else the account's owner."""
+    if invitation.sender is not None:
+        return invitation.sender
+    account = invitation.person.account
+    return account.csm if account is not None else None
+
+
+def email_content(invitation: Invitation, step: Step) -> EmailContent:
+    brand = branding()
+    context: dict[str, Any] = {
+        "company": brand.company,
+        "question": invitation.survey.question,
+        "is_reminder": step in (Step.REMINDER_1, Step.REMINDER_2),
+        "is_last_reminder": step == Step.REMINDER_2,
+        "scores": SCORES,
+    }
+    subject = (
+        f"Reminder: {invitation.survey.question}"
+        if context["is_reminder"]
+        else f"Quick question from %sender_name% at {brand.company}"
+    )
+    return EmailContent(
+        subject=subject,
+        text=render_template("messages/email.txt", **context),
+        html=render_template("messages/email.html", **context),
+    )
+
+
+def unsubscribe_url(email: str) -> str:
+    token = links.sign(links.Purpose.UNSUBSCRIBE, {"k": "email", "v": email})
+    return f"{current_app.config['BASE_URL']}/u/{token}"
+
+
+def email_message(
+    invitation: Invitation, message_id: int, step: Step, content: EmailContent
+) -> EmailMessage:
+    person = invitation.person
+    if not person.email:
+        raise ValueError("the person has no email address")
+    brand = branding()
+    csm = sender_of(invitation)
+    csm_sender = Sender(csm.from_name, csm.from_email) if csm is not None else None
+    sender, reply_to = choose_from(csm_sender, brand.default_sender, brand.authenticated_domains)
+    greeting = f"Hi {person.first_name}," if person.first_name else "Hello,"
+    sender_name = csm.from_name if csm is not None else brand.company
+    deadline = closes_on(invitation.deadline_at, person.timezone, person.locale)
+    unsubscribe = unsubscribe_url(person.email)
+    subs = {
+        "%greeting%": greeting,
+        "%greeting_html%": str(escape(greeting)),
+        "%sender_name%": sender_name,
+        "%sender_name_html%": str(escape(sender_name)),
+        "%deadline%": deadline,
+        "%deadline_html%": str(escape(deadline)),
+        "%survey_url%": links.survey_url(invitation.id, invitation.deadline_at),
+        "%unsubscribe_url%": unsubscribe,
+    }
+    for score in SCORES:
+        subs[f"%score_url_{score}%"] = links.survey_url(
+            invitation.id, invitation.deadline_at, score=score
+        )
+    return EmailMessage(
+        message_id=message_id,
+        invitation_id=invitation.id,
+        step=step,
+        to=Address(person.email, person.name),
+        sender=sender,
+        reply_to=reply_to,
+        content=content,
+        substitutions=subs,
+        headers={
+            "List-Unsubscribe": f"<{unsubscribe}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+        custom_args={
+            "sounding_message_id": str(message_id),
+            "sounding_invitation_id": str(invitation.id),
+            "sounding_step": step.value,
+        },
+    )
+
+
+def sms_message(invitation: Invitation, message_id: int, step: Step) -> SmsMessage:
+    person = invitation.person
+    if not person.phone:
+        raise ValueError("the person has no phone number")
+    brand = branding()
+    csm = sender_of(invitation)
+    who = f"{csm.from_name} from {brand.company}" if csm is not None else brand.company
+    hello = f"Hi {person.first_name}, " if person.first_name else "Hi, "
+    lead = "Reminder: " if step in (Step.REMINDER_1, Step.REMINDER_2) else ""
+    deadline = closes_on(invitation.deadline_at, person.timezone, person.locale)
+    body = (
+        f"{lead}{hello}it's {who}. {invitation.survey.question} "
+        f"Reply with a number from 0 to 10. {deadline} Reply STOP to opt out."
+    )
+    callback = f"{current_app.config['BASE_URL']}/hooks/twilio/status"
+    return SmsMessage(
+        message_id=message_id,
+        invitation_id=invitation.id,
+        step=step,
+        to=person.phone,
+        body=body,
+        status_callback=callback,
+    )

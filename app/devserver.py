@@ -1,0 +1,59 @@
+"""``sounding dev``: web and jobs in one process, on whatever database is configured.
+
+Jobs run in-process right after each commit, and a thread runs the periodic jobs (the
+sweep) every ``SWEEP_INTERVAL_SECONDS``, so delayed work (scheduled sends, reminders,
+deadlines) happens without Redis or a worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from flask import Flask
+from flask_migrate import upgrade
+
+from app.jobs.periodic import periodic_jobs
+from app.jobs.queue import InlineBackend, use_backend
+
+log = logging.getLogger(__name__)
+
+
+def migrate(app: Flask) -> None:
+    with app.app_context():
+        upgrade()
+
+
+def start_periodic_thread(app: Flask, stop: threading.Event) -> threading.Thread:
+    jobs = periodic_jobs(app)
+    interval = min(j.interval_seconds for j in jobs)
+
+    def loop() -> None:
+        while True:
+            for periodic in jobs:
+                try:
+                    with app.app_context():
+                        periodic.func()
+                except Exception:
+                    log.exception("periodic job %s failed", periodic.func.__name__)
+            if stop.wait(interval):
+                return
+
+    thread = threading.Thread(target=loop, name="sounding-periodic", daemon=True)
+    thread.start()
+    return thread
+
+
+def serve(app: Flask, host: str, port: int) -> None:
+    if app.config.get("REDIS_URL"):
+        log.warning(
+            "sounding dev runs jobs in this process; REDIS_URL is ignored here. "
+            "Run `gunicorn` and `python worker.py` to use Redis."
+        )
+    use_backend(app, InlineBackend(raise_errors=False))
+    stop = threading.Event()
+    start_periodic_thread(app, stop)
+    try:
+        app.run(host=host, port=port, threaded=True, use_reloader=False)
+    finally:
+        stop.set()

@@ -1,0 +1,25 @@
+"""All models, imported here so their tables are on the metadata."""
+
+from app.models.access import ApiKey, IdempotencyRecord
+from app.models.invitations import OPEN_STATUSES, Invitation, Message
+from app.models.outbox import OutboxMessage
+from app.models.people import Account, Person, StaffUser
+from app.models.responses import Response
+from app.models.suppressions import Suppression
+from app.models.surveys import DEFAULT_FOLLOW_UP, Survey
+
+__all__ = [
+    "DEFAULT_FOLLOW_UP",
+    "OPEN_STATUSES",
+    "Account",
+    "ApiKey",
+    "IdempotencyRecord",
+    "Invitation",
+    "Message",
+    "OutboxMessage",
+    "Person",
+    "Response",
+    "StaffUser",
+    "Suppression",
+    "Survey",
+]

@@ -1,0 +1,193 @@
+"""The signed survey page ``/s/<token>``: score 0-10, the why, the role if unknown.
+
+A tampered, expired or unknown token gets a friendly page and records nothing. Answering
+again before the deadline updates the answer. GET never records anything (mail scanners
+follow links); only the form POST does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as WsgiResponse
+
+from app import clock, links
+from app.db import db
+from app.models import Invitation, Response
+from app.policy.deadlines import closes_on
+from app.policy.nps import category
+from app.services.responses import SurveyClosed, is_answerable, lock_invitation, record_response
+from app.vocabulary import Category, InvitationStatus, Role
+
+bp = Blueprint("survey", __name__)
+
+ROLE_CHOICES = [(r.value, r.label) for r in Role]
+
+
+def _closed_page(invitation: Invitation | None = None) -> tuple[str, int]:
+    answered = invitation is not None and invitation.status == InvitationStatus.RESPONDED
+    return render_template("survey/closed.html", answered=answered), 410
+
+
+def _invalid_page() -> tuple[str, int]:
+    return render_template("survey/invalid.html"), 404
+
+
+def _load(token: str) -> tuple[Invitation | None, tuple[str, int] | None]:
+    """The invitation behind a token, or the page to show instead."""
+    try:
+        link = links.read_survey_token(token)
+    except links.ExpiredToken as exc:
+        invitation = (
+            db.session.get(Invitation, exc.payload.get("i", 0))
+            if isinstance(exc.payload.get("i"), int)
+            else None
+        )
+        return None, _closed_page(invitation)
+    except links.BadToken:
+        return None, _invalid_page()
+    invitation = db.session.get(Invitation, link.invitation_id)
+    if invitation is None:
+        return None, _invalid_page()
+    if not is_answerable(invitation, clock.now()):
+        return None, _closed_page(invitation)
+    return invitation, None
+
+
+def _follow_ups(invitation: Invitation) -> dict[str, str]:
+    survey = invitation.survey
+    return {c.value: survey.follow_up_for(c) for c in Category}
+
+
+def _render(
+    invitation: Invitation,
+    token: str,
+    *,
+    score: int | None,
+    comment: str,
+    role: str,
+    errors: dict[str, str],
+    status: int = 200,
+) -> tuple[str, int]:
+    person = invitation.person
+    follow_ups = _follow_ups(invitation)
+    chosen = category(score).value if score is not None else None
+    return render_template(
+        "survey/form.html",
+        token=token,
+        invitation=invitation,
+        question=invitation.survey.question,
+        follow_up=follow_ups[chosen] if chosen else invitation.survey.follow_up_for(None),
+        follow_ups=follow_ups,
+        score=score,
+        comment=comment,
+        role=role,
+        ask_role=person.role is None,
+        roles=ROLE_CHOICES,
+        errors=errors,
+        deadline=closes_on(invitation.deadline_at, person.timezone, person.locale),
+        max_comment=current_app.config["MAX_COMMENT_LENGTH"],
+        answered=invitation.status == InvitationStatus.RESPONDED,
+    ), status
+
+
+@bp.get("/s/<token>")
+def show(token: str) -> Any:
+    invitation, page = _load(token)
+    if page is not None:
+        return page
+    assert invitation is not None
+    existing = db.session.query(Response).filter_by(invitation_id=invitation.id).one_or_none()
+    score = _score_from(request.args.get("score"))
+    if score is None and existing is not None:
+        score = existing.score
+    comment = existing.comment or "" if existing is not None else ""
+    return _render(invitation, token, score=score, comment=comment, role="", errors={})
+
+
+def _score_from(raw: str | None) -> int | None:
+    if raw is None or not raw.strip().isdigit():
+        return None
+    value = int(raw.strip())
+    return value if 0 <= value <= 10 else None
+
+
+@bp.post("/s/<token>")
+def answer(token: str) -> Any:
+    invitation, page = _load(token)
+    if page is not None:
+        return page
+    assert invitation is not None
+    form = request.form
+    errors: dict[str, str] = {}
+    raw_score = form.get("score", "").strip()
+    score = _score_from(raw_score)
+    if score is None:
+        errors["score"] = (
+            "Please choose a number from 0 to 10."
+            if not raw_score
+            else "The score must be a whole number from 0 to 10."
+        )
+    comment = form.get("comment", "")
+    max_comment = current_app.config["MAX_COMMENT_LENGTH"]
+    if len(comment) > max_comment:
+        errors["comment"] = f"Please keep your comment under {max_comment} characters."
+    role_raw = form.get("role", "").strip()
+    role = None
+    if role_raw:
+        try:
+            role = Role(role_raw)
+        except ValueError:
+            errors["role"] = "Please choose one of the roles listed."
+    if errors:
+        return _render(
+            invitation,
+            token,
+            score=score,
+            comment=comment,
+            role=role_raw,
+            errors=errors,
+            status=400,
+        )
+    locked = lock_invitation(invitation.id)
+    assert locked is not None and score is not None
+    try:
+        record_response(locked, score=score, comment=comment, role=role, now=clock.now())
+    except SurveyClosed:
+        db.session.rollback()
+        return _closed_page(locked)
+    db.session.commit()
+    return redirect(url_for("survey.thanks", token=token), code=303)
+
+
+@bp.get("/s/<token>/thanks")
+def thanks(token: str) -> Any:
+    try:
+        link = links.read_survey_token(token)
+    except links.ExpiredToken:
+        return render_template("survey/thanks.html", response=None, deadline=None, token=token)
+    except links.BadToken:
+        return _invalid_page()
+    invitation = db.session.get(Invitation, link.invitation_id)
+    if invitation is None:
+        return _invalid_page()
+    response = db.session.query(Response).filter_by(invitation_id=invitation.id).one_or_none()
+    if response is None:
+        return redirect(url_for("survey.show", token=token))
+    person = invitation.person
+    return render_template(
+        "survey/thanks.html",
+        response=response,
+        token=token,
+        deadline=closes_on(invitation.deadline_at, person.timezone, person.locale),
+    )
+
+
+def no_store(response: WsgiResponse) -> WsgiResponse:
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+bp.after_request(no_store)

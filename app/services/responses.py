@@ -1,0 +1,111 @@
+"""Recording an answer: committed before the HTTP answer (DESIGN.md, decision 4)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+from app.db import db
+from app.errors import AppError, Conflict
+from app.models import OPEN_STATUSES, Invitation, Response
+from app.policy.nps import MAX_SCORE, MIN_SCORE, category
+from app.vocabulary import Channel, InvitationStatus, Role
+
+#: States in which an answer is accepted (or, when already responded, updated).
+ANSWERABLE = frozenset(
+    {
+        InvitationStatus.SCHEDULED,
+        InvitationStatus.SENDING,
+        InvitationStatus.SENT,
+        InvitationStatus.REMINDED_1,
+        InvitationStatus.REMINDED_2,
+        InvitationStatus.RESPONDED,
+        InvitationStatus.NEEDS_REVIEW,
+    }
+)
+
+
+class SurveyClosed(Conflict):
+    code = "survey_closed"
+
+
+def is_answerable(invitation: Invitation, now: datetime) -> bool:
+    return invitation.status in ANSWERABLE and now < invitation.deadline_at
+
+
+def lock_invitation(invitation_id: int) -> Invitation | None:
+    return db.session.scalar(
+        select(Invitation).where(Invitation.id == invitation_id).with_for_update()
+    )
+
+
+def record_response(
+    invitation: Invitation,
+    *,
+    score: int,
+    comment: str | None,
+    role: Role | None,
+    now: datetime,
+    channel: Channel | None = None,
+) -> Response:
+    """Record (or, before the deadline, update) the answer to ``invitation``. It ends the
+    invitation's reminders at once. The caller commits."""
+    if not MIN_SCORE <= score <= MAX_SCORE:
+        raise AppError("score must be a whole number from 0 to 10", field="score")
+    if not is_answerable(invitation, now):
+        raise SurveyClosed("This survey has closed; the answer was not recorded.")
+    person = invitation.person
+    if role is not None and person.role is None:
+        person.role = role
+        person.updated_at = now
+    response = db.session.scalar(select(Response).where(Response.invitation_id == invitation.id))
+    if response is None:
+        response = Response(
+            invitation_id=invitation.id,
+            survey_id=invitation.survey_id,
+            person_id=person.id,
+            answered_at=now,
+        )
+        db.session.add(response)
+    response.score = score
+    response.category = category(score)
+    if comment is not None:
+        response.comment = comment.strip() or None
+    response.role = role or person.role
+    response.account_id = person.account_id
+    response.channel = channel or invitation.channel
+    response.updated_at = now
+    if invitation.status != InvitationStatus.RESPONDED:
+        invitation.status = InvitationStatus.RESPONDED
+        invitation.responded_at = now
+        invitation.next_action_at = None
+        invitation.ended_at = now
+        invitation.end_reason = None
+        invitation.updated_at = now
+        end_other_invitations(invitation, now)
+    db.session.flush()
+    return response
+
+
+def end_other_invitations(answered: Invitation, now: datetime) -> int:
+    """An answer on one channel ends the person's other open invitations to the same survey
+    (and so their reminders) at once."""
+    result = db.session.execute(
+        update(Invitation)
+        .where(
+            Invitation.person_id == answered.person_id,
+            Invitation.survey_id == answered.survey_id,
+            Invitation.id != answered.id,
+            Invitation.status.in_(OPEN_STATUSES),
+        )
+        .values(
+            status=InvitationStatus.CANCELED,
+            ended_at=now,
+            next_action_at=None,
+            updated_at=now,
+            end_reason=f"answered through invitation {answered.id} ({answered.channel.value})",
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0

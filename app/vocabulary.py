@@ -1,0 +1,96 @@
+"""The product's words as plain enums, shared by policy (pure) and models (mechanism)."""
+
+from __future__ import annotations
+
+import enum
+
+
+class Role(enum.StrEnum):
+    """The respondent's role at the customer."""
+
+    END_USER = "end_user"
+    INFLUENCER = "influencer"
+    DECISION_MAKER = "decision_maker"
+    EXECUTIVE = "executive"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class Channel(enum.StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+    LINK = "link"
+    WIDGET = "widget"
+
+
+class Category(enum.StrEnum):
+    PROMOTER = "promoter"
+    PASSIVE = "passive"
+    DETRACTOR = "detractor"
+
+
+class InvitationStatus(enum.StrEnum):
+    SCHEDULED = "scheduled"
+    SENDING = "sending"
+    SENT = "sent"
+    REMINDED_1 = "reminded_1"
+    REMINDED_2 = "reminded_2"
+    EXPIRED = "expired"
+    RESPONDED = "responded"
+    SUPPRESSED = "suppressed"
+    CANCELED = "canceled"
+    FAILED = "failed"
+    NEEDS_REVIEW = "needs_review"
+
+
+class Trigger(enum.StrEnum):
+    """What made an invitation."""
+
+    API = "api"
+    CSM = "csm"
+    CAMPAIGN = "campaign"
+    RECURRING = "recurring"
+    EVENT = "event"
+    DEMO = "demo"
+
+
+class MessageStatus(enum.StrEnum):
+    CLAIMED = "claimed"
+    ACCEPTED = "accepted"
+    DELIVERED = "delivered"
+    OPENED = "opened"
+    CLICKED = "clicked"
+    DEFERRED = "deferred"
+    BOUNCED = "bounced"
+    DROPPED = "dropped"
+    UNDELIVERED = "undelivered"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+
+class SuppressionKind(enum.StrEnum):
+    EMAIL = "email"
+    PHONE = "phone"
+
+
+class SuppressionReason(enum.StrEnum):
+    UNSUBSCRIBED = "unsubscribed"
+    BOUNCED = "bounced"
+    SPAM_REPORT = "spam_report"
+    DROPPED = "dropped"
+    SMS_STOP = "sms_stop"
+    SMS_UNDELIVERABLE = "sms_undeliverable"
+    MANUAL = "manual"
+
+
+class StaffRole(enum.StrEnum):
+    ADMIN = "admin"
+    CSM = "csm"
+
+
+class SurveyStatus(enum.StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    ARCHIVED = "archived"

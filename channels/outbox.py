@@ -1,0 +1,101 @@
+"""The outbox channel: messages are kept, not sent, so a developer (``sounding outbox``, the
+/dev pages) and the tests see exactly what would have gone out. It needs no account anywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from channels.base import (
+    Address,
+    EmailMessage,
+    Outcome,
+    SendResult,
+    SmsMessage,
+    render_email,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    channel: str
+    message_id: int
+    invitation_id: int | None
+    step: str
+    recipient: str
+    text: str
+    sender: str | None = None
+    reply_to: str | None = None
+    subject: str | None = None
+    html: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+Store = Callable[[Sequence[OutboxEntry]], None]
+
+
+def format_address(address: Address | None) -> str | None:
+    if address is None:
+        return None
+    return f"{address.name} <{address.email}>" if address.name else address.email
+
+
+class OutboxEmailChannel:
+    name = "outbox"
+    max_batch = 1000
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def send(self, messages: Sequence[EmailMessage]) -> list[SendResult]:
+        entries = []
+        for message in messages:
+            rendered = render_email(message)
+            entries.append(
+                OutboxEntry(
+                    channel="email",
+                    message_id=message.message_id,
+                    invitation_id=message.invitation_id,
+                    step=str(message.step),
+                    recipient=message.to.email,
+                    sender=format_address(message.sender),
+                    reply_to=format_address(message.reply_to),
+                    subject=rendered.subject,
+                    text=rendered.text,
+                    html=rendered.html,
+                    headers=dict(message.headers),
+                )
+            )
+        self._store(entries)
+        return [
+            SendResult(m.message_id, Outcome.ACCEPTED, provider_id=f"outbox-{m.message_id}")
+            for m in messages
+        ]
+
+
+class OutboxSmsChannel:
+    name = "outbox"
+    max_batch = 100
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def send(self, messages: Sequence[SmsMessage]) -> list[SendResult]:
+        self._store(
+            [
+                OutboxEntry(
+                    channel="sms",
+                    message_id=m.message_id,
+                    invitation_id=m.invitation_id,
+                    step=str(m.step),
+                    recipient=m.to,
+                    text=m.body,
+                )
+                for m in messages
+            ]
+        )
+        return [
+            SendResult(m.message_id, Outcome.ACCEPTED, provider_id=f"outbox-{m.message_id}")
+            for m in messages
+        ]

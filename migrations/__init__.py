@@ -1,0 +1,1 @@
+"""Alembic migrations (through Flask-Migrate); the schema is created only through them."""

@@ -1,0 +1,96 @@
+"""Small helpers the tests share (not fixtures: those are in conftest.py)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from rq import SimpleWorker
+from werkzeug.test import TestResponse
+
+from app import clock as app_clock
+from app.db import db
+from app.jobs.queue import QUEUES, RQBackend, backend
+from app.models import StaffUser
+from app.vocabulary import StaffRole
+
+
+def issue_test_key(app: Flask, role: str, staff_email: str | None = None) -> str:
+    from app.api.auth import issue_key
+
+    with app.app_context():
+        staff = None
+        if staff_email:
+            staff = db.session.query(StaffUser).filter_by(email=staff_email).one_or_none()
+            if staff is None:
+                staff = StaffUser(
+                    email=staff_email,
+                    name=staff_email.split("@")[0].title(),
+                    role=StaffRole(role),
+                    created_at=app_clock.now(),
+                )
+                db.session.add(staff)
+        _, plain = issue_key(f"test {role}", StaffRole(role), staff, app_clock.now())
+        db.session.commit()
+        return plain
+
+
+class Api:
+    """JSON requests with a bearer key."""
+
+    def __init__(self, client: FlaskClient, key: str) -> None:
+        self.client = client
+        self.key = key
+
+    def _headers(self, headers: dict[str, str] | None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}", **(headers or {})}
+
+    def get(self, path: str, **kwargs: Any) -> TestResponse:
+        return self.client.get(path, headers=self._headers(kwargs.pop("headers", None)), **kwargs)
+
+    def post(self, path: str, json: Any = None, **kwargs: Any) -> TestResponse:
+        return self.client.post(
+            path, json=json, headers=self._headers(kwargs.pop("headers", None)), **kwargs
+        )
+
+    def patch(self, path: str, json: Any = None, **kwargs: Any) -> TestResponse:
+        return self.client.patch(
+            path, json=json, headers=self._headers(kwargs.pop("headers", None)), **kwargs
+        )
+
+    def put(self, path: str, json: Any = None, **kwargs: Any) -> TestResponse:
+        return self.client.put(
+            path, json=json, headers=self._headers(kwargs.pop("headers", None)), **kwargs
+        )
+
+
+def run_worker(app: Flask) -> int:
+    """Run a real RQ worker in burst mode over every queue; returns how many jobs it ran.
+    Failed jobs fail the test."""
+    chosen = backend(app)
+    assert isinstance(chosen, RQBackend), "run_worker needs the rq_app fixture"
+    queues = [chosen.queue(name) for name in QUEUES]
+    before = sum(q.finished_job_registry.count for q in queues)
+    worker = SimpleWorker(queues, connection=chosen.connection)
+    with app.app_context():
+        worker.work(burst=True)
+    failed = [job_id for q in queues for job_id in q.failed_job_registry.get_job_ids()]
+    assert not failed, f"jobs failed: {failed}"
+    return sum(q.finished_job_registry.count for q in queues) - before
+
+
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+def error_of(response: TestResponse) -> dict[str, Any]:
+    body = response.get_json()
+    assert body is not None and "error" in body, response.get_data(as_text=True)
+    return body["error"]
