@@ -138,14 +138,15 @@ class SendGridEmailChannel:
         groups: dict[tuple[EmailContent, Address | None], list[tuple[EmailMessage, dict]]] = {}
         rejected: list[SendResult] = []
         for message in messages:
-            problem = _problem(message)
+            args = _custom_args(message)
+            problem = _problem(message, args)
             if problem is not None:
                 code, text = problem
                 rejected.append(
                     SendResult(message.message_id, Outcome.PERMANENT, error_code=code, error=text)
                 )
                 continue
-            content, personalization = _personalize(message)
+            content, personalization = _personalize(message, args)
             groups.setdefault((content, message.reply_to), []).append((message, personalization))
         requests: list[PlannedRequest] = []
         for (content, reply_to), members in groups.items():
@@ -207,7 +208,7 @@ class SendGridEmailChannel:
         return Outcome.UNKNOWN, detail  # 1xx/3xx: not an answer Mail Send gives
 
 
-def _problem(message: EmailMessage) -> tuple[str, str] | None:
+def _problem(message: EmailMessage, args: dict[str, str]) -> tuple[str, str] | None:
     """Why SendGrid would reject this message on its own, or None."""
     for role, addr in (("to", message.to), ("sender", message.sender)):
         if not _ADDRESS.fullmatch(addr.email):
@@ -222,12 +223,14 @@ def _problem(message: EmailMessage) -> tuple[str, str] | None:
         one_line = value.isascii() and "\r" not in value and "\n" not in value
         if not _HEADER_NAME.fullmatch(name) or not one_line:
             return "invalid_header", f"header {name!r} must be ASCII on one line"
-    if _json_size(_custom_args(message)) > MAX_CUSTOM_ARGS_BYTES:
+    if _json_size(args) > MAX_CUSTOM_ARGS_BYTES:
         return "custom_args_too_large", f"custom args exceed {MAX_CUSTOM_ARGS_BYTES} bytes"
     return None
 
 
-def _personalize(message: EmailMessage) -> tuple[EmailContent, dict[str, Any]]:
+def _personalize(
+    message: EmailMessage, args: dict[str, str]
+) -> tuple[EmailContent, dict[str, Any]]:
     """The content this message is sent with, and its personalization object."""
     to = _address(message.to)
     if "name" in to:  # SendGrid rejects ';' and ',' in recipient names
@@ -245,7 +248,7 @@ def _personalize(message: EmailMessage) -> tuple[EmailContent, dict[str, Any]]:
         p["headers"] = dict(message.headers)
     if subs:
         p["substitutions"] = subs
-    p["custom_args"] = _custom_args(message)
+    p["custom_args"] = args
     return content, p
 
 
@@ -301,6 +304,7 @@ def _address(addr: Address) -> dict[str, str]:
 
 
 def _json_size(value: Mapping[str, str]) -> int:
+    """Bytes of ``value`` as compact UTF-8 JSON: how we read SendGrid's 10,000-byte limits."""
     return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
 
 
