@@ -22,7 +22,11 @@ What the API allows (read in the Mail Send OpenAPI description, ``twilio/sendgri
 * The same address may appear only once among a request's personalizations, and a ``to``
   name may not contain ``;`` or ``,`` (those characters are replaced by spaces here).
 
-One request has one answer, so all messages of a request get the same outcome. A message
+One request has one answer, so all messages of a request get the same outcome: 2xx
+ACCEPTED (``X-Message-Id`` as provider id); 429, 408 and 5xx TRANSIENT (``retry_after`` from
+``X-RateLimit-Reset`` or ``Retry-After``), except 504, a gateway timeout, which is UNKNOWN;
+other 4xx PERMANENT with SendGrid's error messages; a failure to connect TRANSIENT; no
+answer after the request was written UNKNOWN. A message
 this module can tell is unsendable (bad address syntax, reserved or malformed header,
 oversized custom args, empty content) fails on its own, before any request, so it cannot
 spoil the 999 others in its batch.
@@ -199,6 +203,10 @@ class SendGridEmailChannel:
     def _http_error(self, exc: HTTPError) -> tuple[Outcome, dict[str, Any]]:
         status = int(exc.status_code)
         detail: dict[str, Any] = {"error_code": f"http_{status}", "error": _error_text(exc)}
+        if status == 504:
+            # A gateway gave up waiting for SendGrid's servers, which may have taken the
+            # request: like our own timeout, the messages may have gone out.
+            return Outcome.UNKNOWN, detail
         if status == 429 or status >= 500 or status == 408:
             # 408: the server gave up before it had the whole request, so nothing was sent.
             detail["retry_after"] = _retry_after(exc.headers, self._clock())

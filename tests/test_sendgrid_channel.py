@@ -363,6 +363,12 @@ def test_5xx_is_transient(httpserver: HTTPServer, status: int) -> None:
     ] * 2
 
 
+def test_a_gateway_timeout_is_unknown(httpserver: HTTPServer) -> None:
+    httpserver.expect_request(SEND_PATH, method="POST").respond_with_data("", status=504)
+    (result,) = channel(httpserver).send([message(1)])
+    assert (result.outcome, result.error_code) == (Outcome.UNKNOWN, "http_504")
+
+
 def test_connection_refused_is_transient() -> None:
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
