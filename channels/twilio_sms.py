@@ -9,7 +9,7 @@ what happened                               outcome      details
 2xx                                         ACCEPTED     ``provider_id`` = the Message SID
 400 21610 (recipient replied STOP)          PERMANENT    ``suppress="sms_stop"``
 400 21211/21217/21614/21635 (bad number)    PERMANENT    ``suppress="sms_invalid"``
-any other 4xx but 429 (e.g. 21408, 20003)   PERMANENT    ``error_code`` = Twilio's code
+other non-2xx but 429 (21408, 20003...)     PERMANENT    ``error_code`` = Twilio's code
 429, 5xx                                    TRANSIENT    ``retry_after`` from Retry-After
 connection refused, DNS failure,            TRANSIENT    nothing reached Twilio
 connect timeout, certificate rejected
@@ -235,9 +235,11 @@ class TwilioSmsChannel:
     def _rest_error(
         self, message: SmsMessage, exc: TwilioRestException | TwilioServiceException
     ) -> SendResult:
-        status = int(exc.status)
+        response = self._http.last_response
+        status = response.status_code if response is not None else _int(exc.status) or 0
         # The SDK puts the HTTP status in ``code`` when the body has no Twilio code.
-        code = exc.code if isinstance(exc.code, int) and exc.code >= 10000 else None
+        code = _int(exc.code)
+        code = code if code is not None and code >= 10000 else None
         text = (exc.msg if isinstance(exc, TwilioRestException) else exc.title) or ""
         error = f"HTTP {status}: {text}".strip()
         error_code = str(code) if code is not None else None
@@ -247,7 +249,7 @@ class TwilioSmsChannel:
                 Outcome.TRANSIENT,
                 error_code=error_code,
                 error=error,
-                retry_after=parse_retry_after(_header(self._http.last_response, "Retry-After")),
+                retry_after=parse_retry_after(_header(response, "Retry-After")),
             )
         return SendResult(
             message.message_id,
@@ -266,6 +268,12 @@ def _header(response: Response | None, name: str) -> str | None:
         if key.lower() == name.lower():
             return value
     return None
+
+
+def _int(value: object) -> int | None:
+    if isinstance(value, int):
+        return value
+    return int(value) if isinstance(value, str) and value.strip().isdigit() else None
 
 
 def _describe(exc: BaseException) -> str:

@@ -234,6 +234,27 @@ def test_permanent_errors(
     assert result.error and result.error.startswith(f"HTTP {status}: ")
 
 
+def test_a_problem_details_error_body_is_read_too(api: HTTPServer, sms: TwilioSmsChannel) -> None:
+    problem = {
+        "type": "https://www.twilio.com/docs/errors/21610",
+        "title": "Attempt to send to unsubscribed recipient",
+        "status": 400,
+        "code": 21610,
+        "detail": "The recipient replied STOP",
+    }
+    api.expect_oneshot_request(PATH).respond_with_json(problem, status=400)
+
+    [result] = sms.send([message()])
+
+    assert result == SendResult(
+        1,
+        Outcome.PERMANENT,
+        error_code="21610",
+        error="HTTP 400: Attempt to send to unsubscribed recipient",
+        suppress="sms_stop",
+    )
+
+
 def test_429_is_transient_with_retry_after_and_halts_the_batch(
     api: HTTPServer, sms: TwilioSmsChannel
 ) -> None:
