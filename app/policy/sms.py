@@ -1,0 +1,396 @@
+"""SMS policy: segment counting, the first survey text, and reading replies.
+
+Plain values in, plain values out: no Flask, database or provider SDK here.
+
+Segments (GSM 03.38 and UCS-2, the way Twilio bills them): a text whose characters are all in
+the GSM-7 basic or extension table is sent as GSM-7, where an extension character (``^ { } \\
+[ ~ ] | €`` and form feed) takes two septets; one segment holds 160 septets, a multi-part text
+153 per segment. Any other character switches the whole text to UCS-2: 70 UTF-16 code units in
+one segment, 67 per segment otherwise, a character outside the BMP (emoji) taking two. A
+character is never split across segments (an escape pair or a surrogate pair moves whole to the
+next segment), so a multi-part count can be one more than ``ceil(units / 153)``.
+
+Reply grammar (:func:`parse_reply`), after Unicode NFKC normalisation and trimming:
+
+1. A keyword alone (see :func:`classify_keyword`) is a keyword, never a score.
+2. An optional label: ``score``, ``rating`` or ``nps`` (optionally ``my ... is``, ``:``, ``=``
+   or ``-``).
+3. A score in digits at the start: ``9``, `` 9 ``, ``09``, ``9/10``, ``9 / 10``, ``9 out of
+   10``, ``9 of 10``. Whatever follows after a separator (space or punctuation) is the comment:
+   ``10 great support`` and ``10 - great support`` are 10 with the comment "great support".
+4. An English number word ``zero`` .. ``ten`` (any case) when it is the whole reply (``Nine!``)
+   or is followed by a scale (``nine out of ten``, ``nine/10``), optionally then a comment. A
+   word followed directly by other words is not read ("one more thing ..." is no score).
+5. Refused with a hint, recording nothing: decimals (``9.5``, ``9,5``) -> ``not_whole``;
+   ``11``, ``100``, ``-1`` -> ``out_of_range``; alternatives and ranges right after the score
+   (``7 or 8``, ``7-8``, ``7 to 8``, ``8/9``, ``4/5``, ``9+``, ``8, maybe 9``) -> ``ambiguous``;
+   a number glued to letters (``8th``) and anything not starting with a score (``I'd say 7``)
+   -> ``unrecognised``; nothing but whitespace -> ``empty``.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# --- encodings and segments --------------------------------------------------------------------
+
+GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENSION = frozenset("\f^{}\\[~]|€")
+
+
+class Encoding(enum.StrEnum):
+    GSM7 = "GSM-7"
+    UCS2 = "UCS-2"
+
+
+_LIMITS = {Encoding.GSM7: (160, 153), Encoding.UCS2: (70, 67)}
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentInfo:
+    encoding: Encoding
+    units: int
+    """Septets for GSM-7, UTF-16 code units for UCS-2."""
+    segments: int
+
+
+def is_gsm7(text: str) -> bool:
+    """True if every character of ``text`` is in the GSM-7 basic or extension table."""
+    return all(c in GSM7_BASIC or c in GSM7_EXTENSION for c in text)
+
+
+def _widths(text: str, encoding: Encoding) -> list[int]:
+    if encoding is Encoding.GSM7:
+        return [2 if c in GSM7_EXTENSION else 1 for c in text]
+    return [2 if ord(c) > 0xFFFF else 1 for c in text]
+
+
+def count_segments(text: str) -> SegmentInfo:
+    """Encoding, length in units and number of segments Twilio will send ``text`` as."""
+    encoding = Encoding.GSM7 if is_gsm7(text) else Encoding.UCS2
+    widths = _widths(text, encoding)
+    units = sum(widths)
+    single, per_part = _LIMITS[encoding]
+    if units <= single:
+        return SegmentInfo(encoding, units, 1 if units else 0)
+    segments, used = 1, 0
+    for w in widths:
+        if used + w > per_part:
+            segments, used = segments + 1, 0
+        used += w
+    return SegmentInfo(encoding, units, segments)
+
+
+# --- composing the first text ------------------------------------------------------------------
+
+_SMART_PUNCTUATION = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u2033": '"',
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2212": "-",
+        "\u2026": "...",
+        "\u00a0": " ",
+        "\u202f": " ",
+        "\u2009": " ",
+    }
+)
+_NO_DECOMPOSITION = str.maketrans(
+    {"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "ð": "d", "Þ": "Th", "þ": "th", "\u0131": "i"}
+    | {"Œ": "OE", "œ": "oe", "Ŋ": "N", "ŋ": "n", "Ħ": "H", "ħ": "h"}
+)
+_SPACES = re.compile(r"\s+")
+
+
+class SmsTooLong(ValueError):
+    """The required parts of a text do not fit in the allowed segments, whatever is shortened."""
+
+
+@dataclass(frozen=True, slots=True)
+class ComposedSms:
+    text: str
+    info: SegmentInfo
+    sender_shown: str | None
+    """The CSM name as it appears in the text (perhaps shortened or transliterated), or None."""
+    company_shown: str
+
+
+def _one_line(value: str) -> str:
+    return _SPACES.sub(" ", value.translate(_SMART_PUNCTUATION)).strip()
+
+
+def gsm_fold(value: str) -> str:
+    """Replace each non-GSM character by a GSM look-alike where one exists (ë -> e, Ł -> L).
+
+    Characters already in GSM-7 (é, ü, ñ, Ø ...) are kept; characters with no look-alike
+    (Cyrillic, emoji) are kept too: check :func:`is_gsm7` on the result.
+    """
+    out = []
+    for c in value.translate(_SMART_PUNCTUATION):
+        if c in GSM7_BASIC or c in GSM7_EXTENSION:
+            out.append(c)
+            continue
+        folded = c.translate(_NO_DECOMPOSITION)
+        if folded == c:
+            decomposed = unicodedata.normalize("NFKD", c)
+            folded = "".join(d for d in decomposed if not unicodedata.combining(d))
+        out.append(folded if folded and is_gsm7(folded) else c)
+    return "".join(out)
+
+
+def _gsm_only(value: str) -> str:
+    folded = gsm_fold(value)
+    return _one_line("".join(c for c in folded if c in GSM7_BASIC or c in GSM7_EXTENSION))
+
+
+def _invitation_text(sender: str | None, company: str, question: str, deadline: str) -> str:
+    greeting = f"Hi, it's {sender} from {company}." if sender else f"Hi from {company}."
+    return (
+        f"{greeting} {question} Reply with a number from 0 to 10 by {deadline}. "
+        "Reply STOP to opt out."
+    )
+
+
+def _candidates(csm_name: str | None, company: str) -> list[tuple[str | None, str]]:
+    """(sender, company) pairs from the most to the least informative."""
+    names: list[str | None] = []
+    if csm_name:
+        first = csm_name.split(" ")[0]
+        names = [csm_name, first, gsm_fold(csm_name), gsm_fold(first)]
+        names += [_gsm_only(csm_name), _gsm_only(first)]
+    companies = [company, gsm_fold(company), _gsm_only(company)]
+    pairs: list[tuple[str | None, str]] = []
+    for name in names:
+        pairs.append((name, company))
+        pairs.append((name, _gsm_only(company)))
+    pairs += [(None, c) for c in companies]
+    words = _gsm_only(company).split(" ")
+    pairs += [(None, " ".join(words[:n])) for n in range(len(words) - 1, 0, -1)]
+    seen: set[tuple[str | None, str]] = set()
+    unique = []
+    for name, comp in pairs:
+        key = (name or None, comp)
+        if comp and key not in seen:
+            seen.add(key)
+            unique.append(key)
+    return unique
+
+
+def compose_invitation(
+    *,
+    company: str,
+    question: str,
+    deadline: str,
+    csm_name: str | None = None,
+    max_segments: int = 2,
+) -> ComposedSms:
+    """The first survey text, kept within ``max_segments`` by shortening only the names.
+
+    The text is: a greeting with the CSM's name and company ("Hi, it's Ana from Acme.") or the
+    company alone ("Hi from Acme."), the question, "Reply with a number from 0 to 10 by
+    <deadline>." and "Reply STOP to opt out.". Typographic punctuation is replaced by its ASCII
+    form everywhere. To fit, it tries in turn: the CSM's full name, their first name, both
+    transliterated to GSM-7, the company alone, then the company's leading words. Raises
+    :class:`SmsTooLong` when even the shortest greeting leaves the required parts too long.
+    """
+    name = _one_line(csm_name) if csm_name else None
+    comp = _one_line(company)
+    q = _one_line(question)
+    when = _one_line(deadline)
+    if not comp or not q or not when:
+        raise ValueError("company, question and deadline must not be empty")
+    for sender, shown_company in _candidates(name, comp):
+        text = _invitation_text(sender, shown_company, q, when)
+        info = count_segments(text)
+        if info.segments <= max_segments:
+            return ComposedSms(text, info, sender, shown_company)
+    raise SmsTooLong(
+        f"the question and deadline do not fit in {max_segments} segment(s): shorten the question"
+    )
+
+
+# --- keywords ----------------------------------------------------------------------------------
+
+
+class Keyword(enum.StrEnum):
+    OPT_OUT = "opt_out"
+    OPT_IN = "opt_in"
+    HELP = "help"
+
+
+KEYWORDS: dict[str, Keyword] = {
+    **dict.fromkeys(
+        ("stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout"),
+        Keyword.OPT_OUT,
+    ),
+    **dict.fromkeys(("start", "yes", "unstop"), Keyword.OPT_IN),
+    **dict.fromkeys(("help", "info"), Keyword.HELP),
+}
+
+
+def _trim_edges(text: str) -> str:
+    """Strip whitespace, punctuation and symbols (emoji) from both ends."""
+    start, end = 0, len(text)
+    while start < end and _is_edge(text[start]):
+        start += 1
+    while end > start and _is_edge(text[end - 1]):
+        end -= 1
+    return text[start:end]
+
+
+def _is_edge(c: str) -> bool:
+    return c.isspace() or unicodedata.category(c)[0] in "PSZC"
+
+
+def classify_keyword(body: str) -> Keyword | None:
+    """The keyword ``body`` consists of, if any: one word, any case, punctuation around it ignored.
+
+    Twilio acts only on single-word messages ("STOP PLEASE" is not an opt-out); we read
+    "Stop.", " stop! " and "STOP 🛑" as STOP too, since honouring an opt-out Twilio missed is
+    the safe side.
+    """
+    word = _trim_edges(unicodedata.normalize("NFKC", body)).casefold()
+    return KEYWORDS.get(word)
+
+
+# --- replies -----------------------------------------------------------------------------------
+
+
+class Problem(enum.StrEnum):
+    EMPTY = "empty"
+    OUT_OF_RANGE = "out_of_range"
+    NOT_WHOLE = "not_whole"
+    AMBIGUOUS = "ambiguous"
+    UNRECOGNISED = "unrecognised"
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreReply:
+    score: int
+    comment: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KeywordReply:
+    keyword: Keyword
+    word: str
+    """The keyword as matched, upper case (e.g. ``STOP``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class InvalidReply:
+    problem: Problem
+
+
+Reply = ScoreReply | KeywordReply | InvalidReply
+
+NUMBER_WORDS = {
+    w: i
+    for i, w in enumerate(
+        ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+    )
+}
+_WORD = "|".join(NUMBER_WORDS)
+_I = re.IGNORECASE
+_LABEL = re.compile(r"(?:my\s+)?(?:score|rating|nps)\b\s*(?:is\b|[:=-])?\s*", _I)
+_SCALE = re.compile(rf"\s*(?:/|\bout\s+of\b|\bof\b)\s*(?P<den>\d+|{_WORD})\b", _I)
+_LEADING_NUMBER = re.compile(r"(?P<sign>[-\u2212\u2013])?\s*(?P<int>\d+)(?P<frac>[.,]\d+)?")
+_LEADING_WORD = re.compile(rf"(?P<word>{_WORD})\b", _I)
+_ALTERNATIVE = re.compile(
+    r"\s*\+|[\s,;:]*(?:\bor\b|\bto\b|\band\b|\bmaybe\b|\bperhaps\b|\bprobably\b|[-\u2013\u2014~/])"
+    rf"\s*(?:\d|(?:{_WORD})\b)",
+    _I,
+)
+_COMMENT_LEAD = re.compile(r"[\s.,;:!?\-\u2013\u2014)]+")
+
+
+def _ascii_digits(text: str) -> str:
+    return "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in text)
+
+
+def _score_value(token: str) -> int:
+    return int(token) if token.isdigit() else NUMBER_WORDS[token.lower()]
+
+
+def parse_reply(body: str) -> Reply:
+    """Read an SMS reply to the survey question (grammar in the module docstring)."""
+    typed = unicodedata.normalize("NFKC", body).strip()
+    text = _ascii_digits(typed)  # same length: the comment is cut from ``typed``
+    if not text:
+        return InvalidReply(Problem.EMPTY)
+    keyword = classify_keyword(text)
+    if keyword is not None:
+        return KeywordReply(keyword, _trim_edges(text).upper())
+    label = _LABEL.match(text)
+    pos = label.end() if label else 0
+
+    number = _LEADING_NUMBER.match(text, pos)
+    word = None if number else _LEADING_WORD.match(text, pos)
+    if number:
+        if number.group("frac"):
+            return InvalidReply(Problem.NOT_WHOLE)
+        if number.group("sign"):
+            return InvalidReply(Problem.OUT_OF_RANGE)
+        value, end = int(number.group("int")), number.end()
+    elif word:
+        value, end = NUMBER_WORDS[word.group("word").lower()], word.end()
+    else:
+        return InvalidReply(Problem.UNRECOGNISED)
+
+    scale = _SCALE.match(text, end)
+    if scale:
+        if _score_value(scale.group("den")) != 10:
+            return InvalidReply(Problem.AMBIGUOUS)
+        end = scale.end()
+    tail = text[end:]
+    if _ALTERNATIVE.match(tail):
+        return InvalidReply(Problem.AMBIGUOUS)
+    if tail[:1].isalnum() or (word and not scale and _trim_edges(tail)):
+        return InvalidReply(Problem.UNRECOGNISED)
+    if value > 10:
+        return InvalidReply(Problem.OUT_OF_RANGE)
+    lead = _COMMENT_LEAD.match(tail)
+    comment = typed[end + (lead.end() if lead else 0) :].strip()
+    if all(c.isspace() or unicodedata.category(c)[0] == "P" for c in comment):
+        return ScoreReply(value, None)
+    return ScoreReply(value, comment)
+
+
+_HINTS = {
+    Problem.EMPTY: "Sorry, we didn't catch that.",
+    Problem.UNRECOGNISED: "Sorry, we didn't catch that.",
+    Problem.OUT_OF_RANGE: "Sorry, scores go from 0 to 10.",
+    Problem.NOT_WHOLE: "Sorry, we can only take whole numbers.",
+    Problem.AMBIGUOUS: "Sorry, please pick just one number.",
+}
+
+
+def hint_text(problem: Problem) -> str:
+    """The one polite hint sent back for an unreadable reply (GSM-7, one segment)."""
+    return (
+        f"{_HINTS[problem]} Please reply with a number from 0 to 10 "
+        "(10 = extremely likely). Reply STOP to opt out."
+    )
+
+
+def help_text(*, company: str, csm_name: str | None = None) -> str:
+    """The answer to HELP/INFO: who is asking and how to stop (GSM-7 where names allow)."""
+    who = f"{company} (sent for {csm_name})" if csm_name else company
+    return _one_line(
+        f"{who}: a short customer survey. Reply with a number from 0 to 10 to answer. "
+        "Reply STOP to opt out, START to opt back in."
+    )
