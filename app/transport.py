@@ -48,12 +48,14 @@ def store_in_outbox(entries: Sequence[OutboxEntry]) -> None:
 
 def _email_channel(app: Flask) -> EmailChannel:
     if app.config["EMAIL_BACKEND"] == "sendgrid":
-        from channels.sendgrid_email import SendGridEmailChannel
+        from channels.sendgrid_email import SendGridConfig, SendGridEmailChannel
 
         return SendGridEmailChannel(
-            api_key=app.config["SENDGRID_API_KEY"],
-            host=app.config["SENDGRID_HOST"],
-            sandbox_mode=app.config["SENDGRID_SANDBOX"],
+            SendGridConfig(
+                api_key=app.config["SENDGRID_API_KEY"],
+                host=app.config["SENDGRID_HOST"],
+                sandbox_mode=app.config["SENDGRID_SANDBOX"],
+            )
         )
     return OutboxEmailChannel(store_in_outbox)
 
@@ -67,6 +69,7 @@ def _sms_channel(app: Flask) -> SmsChannel:
             auth_token=app.config["TWILIO_AUTH_TOKEN"],
             messaging_service_sid=app.config["TWILIO_MESSAGING_SERVICE_SID"],
             from_number=app.config["TWILIO_FROM_NUMBER"],
+            status_callback=f"{app.config['BASE_URL']}/hooks/twilio/status",
             base_url=app.config["TWILIO_BASE_URL"],
         )
     return OutboxSmsChannel(store_in_outbox)
