@@ -38,11 +38,11 @@ ACCOUNTS = [
     ("stark", "Stark Industries", 0.4),
     ("wayne", "Wayne Enterprises", -0.2),
 ]
-ROLE_MIX = [
-    (Role.END_USER, 0.55),
-    (Role.INFLUENCER, 0.2),
-    (Role.DECISION_MAKER, 0.15),
-    (Role.EXECUTIVE, 0.1),
+ROLE_COUNTS = [
+    (Role.END_USER, 27),
+    (Role.INFLUENCER, 10),
+    (Role.DECISION_MAKER, 8),
+    (Role.EXECUTIVE, 5),
 ]
 ROLE_MOOD = {
     Role.END_USER: -0.6,
@@ -156,10 +156,6 @@ def _score(rng: random.Random, mood: float) -> int:
     return max(0, min(10, round(rng.gauss(7.4 + mood, 1.9))))
 
 
-def _pick_role(rng: random.Random) -> Role:
-    return rng.choices([r for r, _ in ROLE_MIX], weights=[w for _, w in ROLE_MIX])[0]
-
-
 def build_demo(seed: int = 7) -> DemoSummary:
     now = clock.now()
     survey = db.session.scalar(select(Survey).where(Survey.name == SURVEY_NAME))
@@ -216,13 +212,10 @@ def _people(
     rng: random.Random, accounts: list[tuple[Account, float]], now: datetime
 ) -> list[tuple[Person, float]]:
     people = []
-    for i in range(50):
+    roles = [role for role, count in ROLE_COUNTS for _ in range(count)]
+    rng.shuffle(roles)
+    for i, role in enumerate(roles):
         account, mood = accounts[i % len(accounts)]
-        role = (
-            _pick_role(rng)
-            if i >= len(accounts) * 2
-            else [Role.DECISION_MAKER, Role.EXECUTIVE][i // len(accounts)]
-        )
         first, last = rng.choice(FIRST), rng.choice(LAST)
         signed_up = now - timedelta(days=rng.randint(120, 900))
         person = Person(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import db
@@ -25,6 +25,9 @@ OPEN_STATUSES = (
 )
 
 
+OPEN_SQL = "status IN ('scheduled','sending','sent','reminded_1','reminded_2')"
+
+
 class Invitation(db.Model):
     __tablename__ = "invitation"
     __table_args__ = (
@@ -37,8 +40,8 @@ class Invitation(db.Model):
             "person_id",
             "channel",
             unique=True,
-            postgresql_where="status IN ('scheduled','sending','sent','reminded_1','reminded_2')",
-            sqlite_where="status IN ('scheduled','sending','sent','reminded_1','reminded_2')",
+            postgresql_where=text(OPEN_SQL),
+            sqlite_where=text(OPEN_SQL),
         ),
     )
 

@@ -189,7 +189,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_invitation_next_action_at'), ['next_action_at'], unique=False)
         batch_op.create_index('ix_invitation_person_created', ['person_id', 'created_at'], unique=False)
         batch_op.create_index('ix_invitation_survey_status', ['survey_id', 'status'], unique=False)
-        batch_op.create_index('uq_invitation_open_per_person', ['survey_id', 'person_id', 'channel'], unique=True, postgresql_where="status IN ('scheduled','sending','sent','reminded_1','reminded_2')", sqlite_where="status IN ('scheduled','sending','sent','reminded_1','reminded_2')")
+        batch_op.create_index('uq_invitation_open_per_person', ['survey_id', 'person_id', 'channel'], unique=True, postgresql_where=sa.text("status IN ('scheduled','sending','sent','reminded_1','reminded_2')"), sqlite_where=sa.text("status IN ('scheduled','sending','sent','reminded_1','reminded_2')"))
 
     op.create_table('message',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -260,7 +260,7 @@ def downgrade():
 
     op.drop_table('message')
     with op.batch_alter_table('invitation', schema=None) as batch_op:
-        batch_op.drop_index('uq_invitation_open_per_person', postgresql_where="status IN ('scheduled','sending','sent','reminded_1','reminded_2')", sqlite_where="status IN ('scheduled','sending','sent','reminded_1','reminded_2')")
+        batch_op.drop_index('uq_invitation_open_per_person', postgresql_where=sa.text("status IN ('scheduled','sending','sent','reminded_1','reminded_2')"), sqlite_where=sa.text("status IN ('scheduled','sending','sent','reminded_1','reminded_2')"))
         batch_op.drop_index('ix_invitation_survey_status')
         batch_op.drop_index('ix_invitation_person_created')
         batch_op.drop_index(batch_op.f('ix_invitation_next_action_at'))
