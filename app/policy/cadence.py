@@ -253,8 +253,8 @@ def _account_cap(case: _Case, t: datetime) -> Refusal | None:
     frees = recent[cap - 1] + days(window)
     return Refusal(
         Reason.ACCOUNT_CAP,
-        f"{wording.plural(len(recent), 'other person')} of this account "
-        f"{'was' if len(recent) == 1 else 'were'} asked in the last "
+        f"{'1 other person' if len(recent) == 1 else f'{len(recent)} other people'} of this "
+        f"account {'was' if len(recent) == 1 else 'were'} asked in the last "
         f"{wording.plural(window, 'day')}; the account cap is {cap}. Waiting for a slot: "
         f"the next frees on {wording.utc_moment(frees, t)}.",
         frees,
