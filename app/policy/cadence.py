@@ -62,12 +62,7 @@ from app.policy.facts import (
     Refusal,
     utc,
 )
-from app.policy.quiet_hours import (
-    SendWindow,
-    describe_window,
-    next_send_time,
-    resolve_zone,
-)
+from app.policy.quiet_hours import SendWindow, describe_window, next_send_time, resolve_zone
 from app.policy.rules import YEAR_DAYS, CadenceRules
 
 __all__ = ["check", "decide", "decide_redisplay", "earliest_eligible"]
@@ -124,15 +119,11 @@ def _case(
     zone = None
     if channel in QUIET_HOURS_CHANNELS and not redisplay:
         zone, note = resolve_zone(person.timezone, rules.default_timezone)
-        if note:
-            notes.append(note)
-    if (
-        not redisplay
-        and rules.min_tenure_days
-        and person.signed_up_at is None
-        and person.suppression is None
-    ):
+        notes.append(note or "")
+    if not redisplay and rules.min_tenure_days and person.signed_up_at is None:
         notes.append("Sign-up date unknown; minimum tenure not applied.")
+    if person.suppression is not None:  # nothing else was applied: nothing to explain
+        notes.clear()
     contacts = tuple(sorted(history.contacts, key=lambda c: c.at, reverse=True))
     return _Case(
         rules=rules,
@@ -146,7 +137,7 @@ def _case(
         zone=zone,
         window=SendWindow.from_rules(rules),
         checks=_REDISPLAY_CHECKS if redisplay else _CHECKS,
-        notes=tuple(notes),
+        notes=tuple(note for note in notes if note),
     )
 
 
