@@ -1,6 +1,7 @@
 """All models, imported here so their tables are on the metadata."""
 
 from app.models.access import ApiKey, IdempotencyRecord
+from app.models.cadence import CadencePolicy
 from app.models.invitations import OPEN_STATUSES, Invitation, Message
 from app.models.outbox import OutboxMessage
 from app.models.people import Account, Person, StaffUser
@@ -13,6 +14,7 @@ __all__ = [
     "OPEN_STATUSES",
     "Account",
     "ApiKey",
+    "CadencePolicy",
     "IdempotencyRecord",
     "Invitation",
     "Message",

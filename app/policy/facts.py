@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from app.vocabulary import Channel
+
 __all__ = [
     "DISMISSAL_CHANNELS",
     "QUIET_HOURS_CHANNELS",
@@ -32,15 +34,6 @@ __all__ = [
 #: Inputs outside these bounds are refused: far from ``datetime`` overflow after adding rules.
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 LATEST = datetime(9000, 1, 1, tzinfo=UTC)
-
-
-class Channel(enum.StrEnum):
-    """Same values as ``app.vocabulary.Channel``; either enum (or its string) is accepted."""
-
-    EMAIL = "email"
-    SMS = "sms"
-    LINK = "link"
-    WIDGET = "widget"
 
 
 #: Quiet hours move sends on the channels where Sounding delivers a message to a phone or an
