@@ -117,6 +117,10 @@ def build(overrides: Mapping[str, Any] | None, instance_path: str) -> dict[str, 
         config["DATABASE_URL"] = f"sqlite:///{instance / 'sounding.db'}"
     config["SECRET_KEYS"] = _secret_keys(config, instance)
     config["BASE_URL"] = config["BASE_URL"].rstrip("/")
+    # `sounding dev --port P` may point links at itself when nobody set BASE_URL.
+    config["BASE_URL_IS_DEFAULT"] = "BASE_URL" not in os.environ and "BASE_URL" not in (
+        overrides or {}
+    )
     for backend, allowed in (
         ("EMAIL_BACKEND", ("outbox", "sendgrid")),
         ("SMS_BACKEND", ("outbox", "twilio")),

@@ -153,7 +153,7 @@ class DemoSummary:
 
 
 def _score(rng: random.Random, mood: float) -> int:
-    return max(0, min(10, round(rng.gauss(7.4 + mood, 1.9))))
+    return max(0, min(10, round(rng.gauss(8.0 + mood, 1.7))))
 
 
 def build_demo(seed: int = 7) -> DemoSummary:
@@ -245,7 +245,7 @@ def _history(
 ) -> None:
     """Each person is asked about every 90 days over the past year, by their best channel."""
     for person, mood in people:
-        start = now - timedelta(days=365 - rng.randint(0, 60))
+        start = now - timedelta(days=365 - rng.randint(0, 90))
         while start < now - timedelta(days=12):
             trend = (start - now).days / 365 * 0.8  # the base warms up over the year
             channel = (
@@ -287,7 +287,7 @@ def _asked(
         end_reason="demo: no answer",
     )
     db.session.add(invitation)
-    answered_after = rng.choice([0.2, 0.5, 1, 2, 4, 5, 8, None, None, None])
+    answered_after = rng.choice([0.2, 0.5, 1, 2, 4, 5, 8, None, None, None, None])
     if channel != Channel.LINK and answered_after is not None and answered_after > 3:
         invitation.reminded_1_at = invitation.reminder_1_at
     if answered_after is None:

@@ -12,6 +12,7 @@ import threading
 
 from flask import Flask
 from flask_migrate import upgrade
+from werkzeug.serving import run_simple
 
 from app.jobs.periodic import periodic_jobs
 from app.jobs.queue import InlineBackend, use_backend
@@ -51,9 +52,12 @@ def serve(app: Flask, host: str, port: int) -> None:
             "Run `gunicorn` and `python worker.py` to use Redis."
         )
     use_backend(app, InlineBackend(raise_errors=False))
+    if app.config.get("BASE_URL_IS_DEFAULT"):
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+        app.config["BASE_URL"] = f"http://{shown}:{port}"
     stop = threading.Event()
     start_periodic_thread(app, stop)
     try:
-        app.run(host=host, port=port, threaded=True, use_reloader=False)
+        run_simple(host, port, app, threaded=True, use_reloader=False)
     finally:
         stop.set()
