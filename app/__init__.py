@@ -18,7 +18,7 @@ csrf = CSRFProtect()
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
-    from app import api, cli, clock, config, db, dev, errors, jobs, pages, transport
+    from app import api, cli, clock, config, dashboard, db, dev, errors, jobs, pages, transport
 
     app = Flask(
         __name__,
@@ -35,6 +35,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     api.init_app(app)
     pages.init_app(app)
+    dashboard.init_app(app)
     if app.config["SOUNDING_ENV"] != "production":
         dev.init_app(app)
     cli.init_app(app)

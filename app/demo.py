@@ -148,6 +148,7 @@ class DemoSummary:
             f"'{base}/api/v1/reports/nps?group_by=month'\n"
             f"  Responses:     curl -H 'Authorization: Bearer {self.api_key}' "
             f"'{base}/api/v1/responses?limit=5'\n"
+            f"  Dashboard:     {base}/dashboard  (sign in with the key above)\n"
             f"  Outbox:        {base}/dev/outbox  (or `sounding outbox`)\n"
         )
 
