@@ -22,7 +22,10 @@ def parse_body(model: type[M]) -> M:
             code="unsupported_media_type",
             status=415,
         )
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the JSON decoder can go: not a body we take
+        data = None
     if not isinstance(data, dict):
         raise AppError("The request body must be a JSON object.", code="bad_request")
     return model.model_validate(data)
