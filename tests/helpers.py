@@ -94,3 +94,15 @@ def error_of(response: TestResponse) -> dict[str, Any]:
     body = response.get_json()
     assert body is not None and "error" in body, response.get_data(as_text=True)
     return body["error"]
+
+
+def row_counts(app: Flask) -> dict[str, int]:
+    """How many rows every table holds: compare before and after a refused request to show
+    it changed nothing."""
+    from sqlalchemy import func, select
+
+    with app.app_context():
+        return {
+            table.name: db.session.scalar(select(func.count()).select_from(table)) or 0
+            for table in db.metadata.sorted_tables
+        }
