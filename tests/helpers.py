@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask
@@ -106,3 +107,22 @@ def row_counts(app: Flask) -> dict[str, int]:
             table.name: db.session.scalar(select(func.count()).select_from(table)) or 0
             for table in db.metadata.sorted_tables
         }
+
+
+def iso(moment: datetime) -> str:
+    """A time as the API writes it."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def new_survey(api: Api, **fields: Any) -> dict[str, Any]:
+    response = api.post("/api/v1/surveys", json={"name": "Product NPS", **fields})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def new_person(api: Api, external_id: str = "u-1", **fields: Any) -> dict[str, Any]:
+    """A person with an email address made from ``external_id`` unless ``email`` is given."""
+    fields.setdefault("email", f"{external_id}@globex.example")
+    response = api.post("/api/v1/people", json={"external_id": external_id, **fields})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
