@@ -185,6 +185,15 @@ BAD_BODIES = [
         "properties",
         id="oversize-properties",
     ),
+    # PostgreSQL cannot store NUL characters in text or JSONB.
+    pytest.param({"external_id": "u-\u0000"}, "external_id", id="nul-external-id"),
+    pytest.param({"external_id": "u-1", "name": "A\u0000"}, "name", id="nul-name"),
+    pytest.param(
+        {"external_id": "u-1", "properties": {"k": ["\u0000"]}}, "properties.k.0", id="nul-property"
+    ),
+    pytest.param(
+        {"external_id": "u-1", "properties": {"\u0000": 1}}, "properties", id="nul-property-key"
+    ),
 ]
 
 
@@ -335,3 +344,7 @@ def test_find_by_email_and_external_id(api: Api) -> None:
     missing = api.get(PEOPLE)
     assert missing.status_code == 400
     assert error_of(missing)["field"] == "external_id"
+    for query in ("email=a%00b@acme.example", "external_id=%00"):
+        nul = api.get(f"{PEOPLE}?{query}")
+        assert nul.status_code == 400, nul.get_data(as_text=True)
+        assert error_of(nul)["field"] == query.split("=")[0]
