@@ -107,7 +107,8 @@ def show(token: str) -> Any:
 
 
 def _score_from(raw: str | None) -> int | None:
-    if raw is None or not raw.strip().isdigit():
+    # ASCII digits only: "²".isdigit() is true but int("²") raises.
+    if raw is None or not (raw.strip().isascii() and raw.strip().isdigit()):
         return None
     value = int(raw.strip())
     return value if 0 <= value <= 10 else None
