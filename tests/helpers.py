@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask
@@ -94,3 +95,34 @@ def error_of(response: TestResponse) -> dict[str, Any]:
     body = response.get_json()
     assert body is not None and "error" in body, response.get_data(as_text=True)
     return body["error"]
+
+
+def row_counts(app: Flask) -> dict[str, int]:
+    """How many rows every table holds: compare before and after a refused request to show
+    it changed nothing."""
+    from sqlalchemy import func, select
+
+    with app.app_context():
+        return {
+            table.name: db.session.scalar(select(func.count()).select_from(table)) or 0
+            for table in db.metadata.sorted_tables
+        }
+
+
+def iso(moment: datetime) -> str:
+    """A time as the API writes it."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def new_survey(api: Api, **fields: Any) -> dict[str, Any]:
+    response = api.post("/api/v1/surveys", json={"name": "Product NPS", **fields})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def new_person(api: Api, external_id: str = "u-1", **fields: Any) -> dict[str, Any]:
+    """A person with an email address made from ``external_id`` unless ``email`` is given."""
+    fields.setdefault("email", f"{external_id}@globex.example")
+    response = api.post("/api/v1/people", json={"external_id": external_id, **fields})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()

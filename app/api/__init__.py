@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from flask import Blueprint, Flask, request
 from pydantic import BaseModel
@@ -22,10 +22,39 @@ def parse_body(model: type[M]) -> M:
             code="unsupported_media_type",
             status=415,
         )
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the JSON decoder can go: not a body we take
+        data = None
     if not isinstance(data, dict):
         raise AppError("The request body must be a JSON object.", code="bad_request")
+    where = _nul_in(data)
+    if where is not None:
+        raise AppError(f"{where}: text cannot contain NUL characters (\\u0000)", field=where)
     return model.model_validate(data)
+
+
+def _nul_in(data: Any) -> str | None:
+    """The dotted path of a string (or key) in ``data`` holding a NUL character,
+    which PostgreSQL cannot store; None when there is none. Iterative: bodies can be deep."""
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return path or "body"
+            continue
+        if isinstance(value, dict):
+            items: Any = value.items()
+        elif isinstance(value, list):
+            items = enumerate(value)
+        else:
+            continue
+        for name, item in items:
+            if isinstance(name, str) and "\x00" in name:
+                return path or "body"
+            stack.append((f"{path}.{name}" if path else str(name), item))
+    return None
 
 
 @bp.before_request
@@ -33,6 +62,14 @@ def _authenticate() -> None:
     from app.api.auth import authenticate
 
     authenticate()
+
+
+@bp.before_request
+def _refuse_nul_in_query() -> None:
+    for name, value in request.args.items(multi=True):
+        if "\x00" in name or "\x00" in value:
+            field = name.replace("\x00", "")
+            raise AppError("Query parameters cannot contain NUL characters (%00).", field=field)
 
 
 def init_app(app: Flask) -> None:

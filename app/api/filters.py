@@ -30,7 +30,10 @@ def parse_moment(name: str) -> datetime | None:
         ) from exc
     if moment.tzinfo is None:
         raise AppError(f"{name} needs a time zone, e.g. 2026-01-31T09:00:00Z", field=name)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError as exc:  # 0001-01-01T00:00:00+14:00 is before the year 1 in UTC
+        raise AppError(f"{name} is out of range", field=name) from exc
 
 
 def _int(name: str) -> int | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import request
@@ -38,8 +38,11 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         moment, ident = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        return datetime.fromisoformat(moment), int(ident)
-    except (ValueError, TypeError) as exc:
+        when = datetime.fromisoformat(moment)
+        if when.tzinfo is None:
+            raise ValueError("a cursor's time has a time zone")
+        return when.astimezone(UTC), int(ident)
+    except (ValueError, TypeError, OverflowError) as exc:
         raise AppError(
             "cursor is not valid; pass next_cursor from the previous page", field="cursor"
         ) from exc

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from app import links
@@ -10,7 +10,7 @@ from app.models import Account, ApiKey, Invitation, Person, Response, StaffUser,
 
 
 def iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value is not None else None
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value is not None else None
 
 
 def account_json(account: Account | None) -> dict[str, Any] | None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import current_app, jsonify
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app import clock
 from app.api import bp, parse_body
@@ -15,8 +16,9 @@ from app.api.serialize import survey_json
 from app.api.transaction import write
 from app.db import db
 from app.errors import AppError, NotFound
-from app.models import Survey
+from app.models import Invitation, Survey
 from app.policy.lifecycle import PlanError, ReminderPlan
+from app.services.responses import ANSWERABLE
 
 
 def default_question() -> str:
@@ -84,7 +86,24 @@ def change_survey(survey_id: int) -> Any:
     if survey.opens_at and survey.closes_at and survey.closes_at <= survey.opens_at:
         raise AppError("closes_at must be after opens_at", field="closes_at")
     survey.updated_at = clock.now()
+    if "closes_at" in data.model_fields_set and survey.closes_at is not None:
+        close_links_by(survey.id, survey.closes_at, survey.updated_at)
     return jsonify(survey_json(survey))
+
+
+def close_links_by(survey_id: int, closes_at: datetime, now: datetime) -> None:
+    """A survey that closes earlier shortens the deadline of its invitations still taking
+    answers, so their links close, their reminders stop and the sweep expires them then."""
+    db.session.execute(
+        update(Invitation)
+        .where(
+            Invitation.survey_id == survey_id,
+            Invitation.status.in_(ANSWERABLE),
+            Invitation.deadline_at > closes_at,
+        )
+        .values(deadline_at=closes_at, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 @bp.get("/surveys")

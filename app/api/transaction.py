@@ -75,6 +75,16 @@ def _key() -> str | None:
 def write(view: Callable[..., Any]) -> Callable[..., Response]:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Response:
+        try:
+            return once(*args, **kwargs)
+        except IntegrityError:
+            # A concurrent request inserted the same unique row (a person's external id or
+            # email, an account) between our read and our insert, and has committed: run the
+            # request again, in a new transaction, and it finds that row instead.
+            db.session.rollback()
+            return once(*args, **kwargs)
+
+    def once(*args: Any, **kwargs: Any) -> Response:
         key = _key()
         record = None
         if key is not None:

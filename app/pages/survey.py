@@ -107,7 +107,8 @@ def show(token: str) -> Any:
 
 
 def _score_from(raw: str | None) -> int | None:
-    if raw is None or not raw.strip().isdigit():
+    # ASCII digits only: "²".isdigit() is true but int("²") raises.
+    if raw is None or not (raw.strip().isascii() and raw.strip().isdigit()):
         return None
     value = int(raw.strip())
     return value if 0 <= value <= 10 else None
@@ -129,7 +130,8 @@ def answer(token: str) -> Any:
             if not raw_score
             else "The score must be a whole number from 0 to 10."
         )
-    comment = form.get("comment", "")
+    # PostgreSQL cannot store NUL characters; nobody means to type one.
+    comment = form.get("comment", "").replace("\x00", "")
     max_comment = current_app.config["MAX_COMMENT_LENGTH"]
     if len(comment) > max_comment:
         errors["comment"] = f"Please keep your comment under {max_comment} characters."
