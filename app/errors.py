@@ -130,7 +130,11 @@ def init_app(app: Flask) -> None:
         if wants_json():
             return _json(AppError(message, code=codes.get(status, "http_error"), status=status))
         titles = {404: "Page not found", 413: "That was too large"}
-        return _page(status, titles.get(status, error.name), message)
+        friendly = {
+            404: "There is nothing at this address. Please check the link.",
+            413: "That was more than we can take in one go. Please shorten it and try again.",
+        }
+        return _page(status, titles.get(status, error.name), friendly.get(status, message))
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception) -> Any:

@@ -7,6 +7,7 @@ validators and the API turn into a 4xx naming the field.
 
 from __future__ import annotations
 
+import functools
 import zoneinfo
 
 import phonenumbers
@@ -47,14 +48,25 @@ def is_mobile(e164: str) -> bool:
     )
 
 
+#: Files a system zone directory holds that are not zone names people should use.
+_NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+
+
+@functools.cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(
+        name
+        for name in zoneinfo.available_timezones()
+        if name not in _NOT_ZONES and not name.startswith(("posix/", "right/"))
+    )
+
+
 def normalize_timezone(value: str) -> str:
-    try:
-        zoneinfo.ZoneInfo(value.strip())
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(
-            f"unknown time zone {value!r}; use an IANA name like Europe/Paris"
-        ) from exc
-    return value.strip()
+    """An IANA zone name (``Europe/Paris``); not a file of this machine like ``localtime``."""
+    name = value.strip()
+    if name not in _zone_names():
+        raise ValueError(f"unknown time zone {value!r}; use an IANA name like Europe/Paris")
+    return name
 
 
 def normalize_locale(value: str) -> str:

@@ -16,6 +16,7 @@ from app.db import db
 from app.errors import AppError, NotFound
 from app.models import Person, StaffUser
 from app.services.people import AccountRef, upsert_person
+from app.validation import normalize_email
 
 
 def person_fields(data: PersonIn) -> dict[str, Any]:
@@ -66,7 +67,11 @@ def find_people() -> Any:
     if external_id:
         query = query.where(Person.external_id == external_id)
     if email:
-        query = query.where(Person.email == email.strip().lower())
+        try:
+            normalized = normalize_email(email)
+        except ValueError as exc:
+            raise AppError(str(exc), field="email") from exc
+        query = query.where(Person.email == normalized)
     if not external_id and not email:
         raise AppError("Find people by external_id or email.", field="external_id")
     return jsonify(

@@ -10,8 +10,10 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    StrictInt,
     StringConstraints,
     field_validator,
     model_validator,
@@ -29,6 +31,20 @@ TimeZone = Annotated[str, StringConstraints(max_length=64), AfterValidator(norma
 LocaleTag = Annotated[str, StringConstraints(max_length=35), AfterValidator(normalize_locale)]
 
 MAX_PROPERTIES_BYTES = 16 * 1024
+
+
+def _iso_text(value: object) -> object:
+    """Times come as ISO 8601 text; a bare number would be read as seconds since 1970."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError(
+            "must be an ISO 8601 date and time with a time zone, e.g. 2026-12-01T15:00:00Z"
+        )
+    return value
+
+
+Moment = Annotated[AwareDatetime, BeforeValidator(_iso_text)]
+#: Ids are whole numbers, never true/false or "12".
+Id = Annotated[StrictInt, Field(gt=0)]
 
 
 class Strict(BaseModel):
@@ -58,7 +74,7 @@ class PersonIn(Strict):
     timezone: TimeZone | None = None
     locale: LocaleTag | None = None
     properties: dict[str, Any] | None = None
-    signed_up_at: AwareDatetime | None = None
+    signed_up_at: Moment | None = None
 
     @field_validator("properties")
     @classmethod
@@ -99,8 +115,8 @@ class SurveyIn(Strict):
     reminder_1_days: int = Field(3, ge=1, le=89)
     reminder_2_days: int = Field(7, ge=2, le=89)
     deadline_days: int = Field(10, ge=3, le=90)
-    opens_at: AwareDatetime | None = None
-    closes_at: AwareDatetime | None = None
+    opens_at: Moment | None = None
+    closes_at: Moment | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> SurveyIn:
@@ -121,19 +137,19 @@ class SurveyPatch(Strict):
     reminder_1_days: int | None = Field(None, ge=1, le=89)
     reminder_2_days: int | None = Field(None, ge=2, le=89)
     deadline_days: int | None = Field(None, ge=3, le=90)
-    opens_at: AwareDatetime | None = None
-    closes_at: AwareDatetime | None = None
+    opens_at: Moment | None = None
+    closes_at: Moment | None = None
     status: SurveyStatus | None = None
 
 
 class InvitationIn(Strict):
-    survey_id: int = Field(gt=0)
-    person_id: int | None = Field(None, gt=0)
+    survey_id: Id
+    person_id: Id | None = None
     person: PersonIn | None = None
     channel: Channel
-    sender: int | Email | None = None
+    sender: Id | Email | None = None
     """A staff user's id or email; defaults to the account's CSM."""
-    send_at: AwareDatetime | None = None
+    send_at: Moment | None = None
 
     @model_validator(mode="after")
     def _one_person(self) -> InvitationIn:

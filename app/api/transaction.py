@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -32,10 +33,16 @@ KEY_TTL = timedelta(hours=24)
 
 
 def _request_hash() -> str:
+    """The request's fingerprint: method, path and body. A JSON body is compared by meaning,
+    so a retry that serialises the same object with another key order or spacing matches."""
     digest = hashlib.sha256()
     digest.update(request.method.encode())
     digest.update(request.path.encode())
-    digest.update(request.get_data())
+    body = request.get_json(silent=True) if request.is_json else None
+    if body is not None:
+        digest.update(json.dumps(body, sort_keys=True, separators=(",", ":")).encode())
+    else:
+        digest.update(request.get_data())
     return digest.hexdigest()
 
 

@@ -10,7 +10,7 @@ from app.db import db
 from app.errors import AppError, Conflict
 from app.models import OPEN_STATUSES, Invitation, Response
 from app.policy.nps import MAX_SCORE, MIN_SCORE, category
-from app.vocabulary import Channel, InvitationStatus, Role
+from app.vocabulary import Channel, InvitationStatus, Role, SurveyStatus
 
 #: States in which an answer is accepted (or, when already responded, updated).
 ANSWERABLE = frozenset(
@@ -31,7 +31,13 @@ class SurveyClosed(Conflict):
 
 
 def is_answerable(invitation: Invitation, now: datetime) -> bool:
-    return invitation.status in ANSWERABLE and now < invitation.deadline_at
+    """Open (or answered) and before the deadline; an archived survey takes no answers (a
+    paused one still does: pausing holds sending, not the people who already have a link)."""
+    return (
+        invitation.status in ANSWERABLE
+        and now < invitation.deadline_at
+        and invitation.survey.status != SurveyStatus.ARCHIVED
+    )
 
 
 def lock_invitation(invitation_id: int) -> Invitation | None:
@@ -72,7 +78,8 @@ def record_response(
     response.category = category(score)
     if comment is not None:
         response.comment = comment.strip() or None
-    response.role = role or person.role
+    # The role the person is known to have wins; a posted role only fills in an unknown one.
+    response.role = person.role or role
     response.account_id = person.account_id
     response.channel = channel or invitation.channel
     response.updated_at = now
