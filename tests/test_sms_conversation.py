@@ -438,3 +438,17 @@ def test_the_same_webhook_delivered_at_once_changes_things_once(sms_app: Flask, 
     response = the_response(sms_app)
     assert response is not None and response.comment is not None
     assert sorted(response.comment.split("\n")) == ["Docs are thin.", "Onboarding was slow."]
+
+
+def test_without_an_auth_token_every_webhook_is_refused(app: Flask) -> None:
+    """SMS_BACKEND=outbox and no TWILIO_AUTH_TOKEN: nothing can be verified, so nothing is."""
+    client = app.test_client()
+    for path, params in (
+        (SMS_HOOK, inbound(PHONE, "STOP")),
+        ("/hooks/twilio/status", {"MessageSid": "SM1", "MessageStatus": "delivered"}),
+    ):
+        answer = post_signed(client, path, params)
+        assert answer.status_code == 403
+        assert error_of(answer)["code"] == "bad_signature"
+    assert count(app, SmsReply) == 0
+    assert count(app, Suppression) == 0
