@@ -43,6 +43,9 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from app.pages import unsubscribe
 
     csrf.exempt(unsubscribe.bp)
+    from app.hooks import twilio as twilio_hooks
+
+    twilio_hooks.init_app(app)
 
     @app.get("/healthz")
     def healthz() -> Any:

@@ -65,6 +65,8 @@ def from_environment() -> dict[str, Any]:
         "SENDGRID_WEBHOOK_PUBLIC_KEY": env("SENDGRID_WEBHOOK_PUBLIC_KEY") or None,
         "TWILIO_ACCOUNT_SID": env("TWILIO_ACCOUNT_SID") or None,
         "TWILIO_AUTH_TOKEN": env("TWILIO_AUTH_TOKEN") or None,
+        "TWILIO_API_KEY_SID": env("TWILIO_API_KEY_SID") or None,
+        "TWILIO_API_KEY_SECRET": env("TWILIO_API_KEY_SECRET") or None,
         "TWILIO_MESSAGING_SERVICE_SID": env("TWILIO_MESSAGING_SERVICE_SID") or None,
         "TWILIO_FROM_NUMBER": env("TWILIO_FROM_NUMBER") or None,
         "TWILIO_BASE_URL": env("TWILIO_BASE_URL") or None,
@@ -131,10 +133,8 @@ def build(overrides: Mapping[str, Any] | None, instance_path: str) -> dict[str, 
             )
     if config["EMAIL_BACKEND"] == "sendgrid" and not config.get("SENDGRID_API_KEY"):
         raise ConfigError("EMAIL_BACKEND=sendgrid needs SENDGRID_API_KEY.")
-    if config["SMS_BACKEND"] == "twilio" and not (
-        config.get("TWILIO_ACCOUNT_SID") and config.get("TWILIO_AUTH_TOKEN")
-    ):
-        raise ConfigError("SMS_BACKEND=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.")
+    if config["SMS_BACKEND"] == "twilio":
+        _check_twilio(config)
     # Flask's own settings derived from ours.
     config["SECRET_KEY"] = config["SECRET_KEYS"][0]
     config["SECRET_KEY_FALLBACKS"] = config["SECRET_KEYS"][1:]
@@ -146,6 +146,21 @@ def build(overrides: Mapping[str, Any] | None, instance_path: str) -> dict[str, 
     config.setdefault("SESSION_COOKIE_SECURE", config["BASE_URL"].startswith("https://"))
     config.setdefault("WTF_CSRF_TIME_LIMIT", None)
     return config
+
+
+def _check_twilio(config: Mapping[str, Any]) -> None:
+    if not (config.get("TWILIO_ACCOUNT_SID") and config.get("TWILIO_AUTH_TOKEN")):
+        raise ConfigError(
+            "SMS_BACKEND=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (the Auth Token "
+            "also verifies Twilio's webhook signatures, even when an API key sends)."
+        )
+    if bool(config.get("TWILIO_API_KEY_SID")) != bool(config.get("TWILIO_API_KEY_SECRET")):
+        raise ConfigError("Set both TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET, or neither.")
+    if not (config.get("TWILIO_MESSAGING_SERVICE_SID") or config.get("TWILIO_FROM_NUMBER")):
+        raise ConfigError(
+            "SMS_BACKEND=twilio needs TWILIO_MESSAGING_SERVICE_SID or TWILIO_FROM_NUMBER: "
+            "who the texts come from."
+        )
 
 
 def normalize_database_url(url: str) -> str:

@@ -131,25 +131,34 @@ def email_message(
 
 
 def sms_message(invitation: Invitation, message_id: int, step: Step) -> SmsMessage:
+    """The text for one step: the first within two segments (app.policy.sms), reminders
+    short and marked as such; the status callback names our message (``?m=``)."""
+    from app.policy.sms import compose_invitation
+    from app.policy.sms_conversation import compose_reminder, sms_day
+
     person = invitation.person
     if not person.phone:
         raise ValueError("the person has no phone number")
-    brand = branding()
-    csm = sender_of(invitation)
-    who = f"{csm.from_name} from {brand.company}" if csm is not None else brand.company
-    hello = f"Hi {person.first_name}, " if person.first_name else "Hi, "
-    lead = "Reminder: " if step in (Step.REMINDER_1, Step.REMINDER_2) else ""
-    deadline = closes_on(invitation.deadline_at, person.timezone, person.locale)
-    body = (
-        f"{lead}{hello}it's {who}. {invitation.survey.question} "
-        f"Reply with a number from 0 to 10. {deadline} Reply STOP to opt out."
-    )
-    callback = f"{current_app.config['BASE_URL']}/hooks/twilio/status"
+    company = branding().company
+    question = invitation.survey.question
+    deadline = sms_day(invitation.deadline_at, person.timezone, person.locale)
+    if step == Step.INITIAL:
+        csm = sender_of(invitation)
+        composed = compose_invitation(
+            company=company,
+            question=question,
+            deadline=deadline,
+            csm_name=csm.from_name if csm is not None else None,
+        )
+    else:
+        composed = compose_reminder(
+            company=company, question=question, deadline=deadline, last=step == Step.REMINDER_2
+        )
     return SmsMessage(
         message_id=message_id,
         invitation_id=invitation.id,
         step=step,
         to=person.phone,
-        body=body,
-        status_callback=callback,
+        body=composed.text,
+        status_callback=f"{current_app.config['BASE_URL']}/hooks/twilio/status?m={message_id}",
     )

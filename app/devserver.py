@@ -58,6 +58,7 @@ def serve(app: Flask, host: str, port: int) -> None:
     stop = threading.Event()
     start_periodic_thread(app, stop)
     try:
+        # Not app.run(): under the `sounding` (Flask) CLI it returns at once without serving.
         run_simple(host, port, app, threaded=True, use_reloader=False)
     finally:
         stop.set()

@@ -64,9 +64,13 @@ def _sms_channel(app: Flask) -> SmsChannel:
     if app.config["SMS_BACKEND"] == "twilio":
         from channels.twilio_sms import TwilioSmsChannel
 
+        api_key = app.config.get("TWILIO_API_KEY_SID")
         return TwilioSmsChannel(
             account_sid=app.config["TWILIO_ACCOUNT_SID"],
-            auth_token=app.config["TWILIO_AUTH_TOKEN"],
+            # An API key, when set, sends; the Auth Token still verifies the webhooks.
+            auth_token=None if api_key else app.config["TWILIO_AUTH_TOKEN"],
+            api_key_sid=api_key,
+            api_key_secret=app.config.get("TWILIO_API_KEY_SECRET") if api_key else None,
             messaging_service_sid=app.config["TWILIO_MESSAGING_SERVICE_SID"],
             from_number=app.config["TWILIO_FROM_NUMBER"],
             status_callback=f"{app.config['BASE_URL']}/hooks/twilio/status",

@@ -40,7 +40,10 @@ def normalize_phone(value: str, default_region: str | None = None) -> str:
 def is_mobile(e164: str) -> bool:
     """True when the number can receive SMS as far as the numbering plan tells (in some
     countries, the US among them, mobile and fixed lines share ranges)."""
-    number = phonenumbers.parse(e164)
+    try:
+        number = phonenumbers.parse(e164)
+    except phonenumbers.NumberParseException:
+        return False
     kind = phonenumbers.number_type(number)
     return kind in (
         phonenumbers.PhoneNumberType.MOBILE,

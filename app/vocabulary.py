@@ -82,6 +82,10 @@ class SuppressionReason(enum.StrEnum):
     DROPPED = "dropped"
     SMS_STOP = "sms_stop"
     SMS_UNDELIVERABLE = "sms_undeliverable"
+    SMS_INVALID = "sms_invalid"
+    """The number does not exist, is not a mobile number or cannot take texts (Twilio)."""
+    SMS_BLOCKED = "sms_blocked"
+    """The carrier or the recipient blocks our texts (Twilio)."""
     MANUAL = "manual"
 
 

@@ -328,8 +328,15 @@ def record(
 
     for group in _uniform_groups(invitation_rows):
         db.session.execute(inv_table.update().where(still_sending), group)
+    # Not over a provider's status callback that overtook this job (a batch of texts takes
+    # a while): it already said more than the send's answer.
+    # (No IN here: executemany cannot expand one.)
+    unreported = (msg_table.c.id == bindparam("b_mid")) & (
+        (msg_table.c.status == MessageStatus.CLAIMED.value)
+        | (msg_table.c.status == MessageStatus.UNKNOWN.value)
+    )
     for group in _uniform_groups(message_rows):
-        db.session.execute(msg_table.update().where(msg_table.c.id == bindparam("b_mid")), group)
+        db.session.execute(msg_table.update().where(unreported), group)
     if released:
         # Nothing went out: forget the claim's message row so the retry can claim again.
         db.session.execute(delete(Message).where(Message.id.in_(released)))

@@ -6,6 +6,7 @@ from app.models.invitations import OPEN_STATUSES, Invitation, Message
 from app.models.outbox import OutboxMessage
 from app.models.people import Account, Person, StaffUser
 from app.models.responses import Response
+from app.models.sms import SmsReply
 from app.models.suppressions import Suppression
 from app.models.surveys import DEFAULT_FOLLOW_UP, Survey
 
@@ -21,6 +22,7 @@ __all__ = [
     "OutboxMessage",
     "Person",
     "Response",
+    "SmsReply",
     "StaffUser",
     "Suppression",
     "Survey",

@@ -1,0 +1,1 @@
+"""Provider webhooks under /hooks/ (JSON errors, signed requests, no CSRF)."""
