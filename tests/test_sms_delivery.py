@@ -216,8 +216,8 @@ def test_a_number_twilio_refuses_fails_the_step_and_is_suppressed(
 ) -> None:
     twilio.errors.append((400, code, "refused"))
     invitation_id = invited(api)
-    # The step failed; the invitation ends with the number's suppression.
-    assert status_of(sms_app, invitation_id) == "suppressed"
+    # The step failed with Twilio's reason, and the number is suppressed for the future.
+    assert status_of(sms_app, invitation_id) == "failed"
     assert suppressions(sms_app) == [(PHONE, reason)]
     message = the_message(sms_app)
     assert (message.status.value, message.error_code) == ("failed", str(code))

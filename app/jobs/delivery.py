@@ -247,6 +247,7 @@ def record(
     invitation_rows: list[dict[str, object]] = []
     message_rows: list[dict[str, object]] = []
     released: list[int] = []
+    to_suppress: list[tuple[Invitation, str]] = []
     for result in results:
         inv_id = invitation_of[result.message_id]
         invitation = by_id[inv_id]
@@ -324,10 +325,14 @@ def record(
         invitation_rows.append(row)
         message_rows.append(msg)
         if result.suppress:
-            _suppress_recipient(invitation, result.suppress, now)
+            to_suppress.append((invitation, result.suppress))
 
     for group in _uniform_groups(invitation_rows):
         db.session.execute(inv_table.update().where(still_sending), group)
+    # After the rows above: this invitation ends as `failed` with the provider's reason, and
+    # the suppression then ends the recipient's *other* open invitations.
+    for invitation, reason in to_suppress:
+        _suppress_recipient(invitation, reason, now)
     # Not over a provider's status callback that overtook this job (a batch of texts takes
     # a while): it already said more than the send's answer.
     # (No IN here: executemany cannot expand one.)
