@@ -68,6 +68,8 @@ class MessageStatus(enum.StrEnum):
     UNDELIVERED = "undelivered"
     FAILED = "failed"
     UNKNOWN = "unknown"
+    SKIPPED = "skipped"
+    """Not sent on purpose (e.g. no send window before the deadline); ``error`` says why."""
 
 
 class SuppressionKind(enum.StrEnum):

@@ -2,13 +2,17 @@
 
 The order of work is what makes "never send twice" hold (DESIGN.md, decision 2):
 
-1. **Claim** in one transaction: move the invitations that are still waiting for this step
-   to ``sending`` and insert one ``message`` row per step (unique per invitation and step).
+1. **Claim** in one transaction: first hold back what may not go out now
+   (:mod:`app.jobs.step_timing`: quiet hours, the survey's open date, the deadline, the
+   step's channel), then move the invitations that are still waiting for this step to
+   ``sending`` and insert one ``message`` row per step (unique per invitation and step).
    A retried or duplicated job finds nothing left to claim and does nothing.
-2. **Send** the claimed ones through the channel, outside any transaction.
-3. **Record** what the provider said, in one transaction: accepted steps move on; a
-   transient error releases the claim with a backoff (nothing went out); a permanent error
-   fails the invitation with the provider's reason; an unknown outcome goes to review.
+2. **Send** the claimed ones through the channel, outside any transaction; those answered,
+   canceled or suppressed since the claim are not sent.
+3. **Record** what the provider said, in one transaction: accepted steps move on (the next
+   step's time moved into the person's send window); a transient error releases the claim
+   with a backoff (nothing went out); a permanent error fails the invitation with the
+   provider's reason; an unknown outcome goes to review.
 
 A worker that dies between 1 and 3 leaves invitations in ``sending``; the sweep marks them
 ``needs_review`` after ``CLAIM_TIMEOUT_SECONDS`` instead of sending again.
@@ -21,11 +25,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, exists, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from app import clock, content
 from app.db import db
+from app.jobs import step_timing
 from app.jobs.runtime import job
 from app.models import Invitation, Message, Person, Suppression, Survey
 from app.policy import lifecycle
@@ -42,8 +47,14 @@ from channels.base import EmailMessage, Outcome, SendResult, SmsMessage, Step
 
 log = logging.getLogger(__name__)
 
-#: How long the sweep leaves an enqueued step alone before enqueueing it again (lost job).
+#: How long the sweep leaves an enqueued step alone before enqueueing it again (lost job);
+#: the sweep reads ``SWEEP_LEASE_SECONDS`` (this is its default).
 LEASE = timedelta(minutes=5)
+
+
+def lease() -> timedelta:
+    return timedelta(seconds=current_app.config["SWEEP_LEASE_SECONDS"])
+
 
 _SENT_COLUMN = {
     Step.INITIAL: "sent_at",
@@ -70,7 +81,8 @@ def deliver(channel: Channel, invitation_ids: Sequence[int], step: Step) -> dict
 
     now = clock.now()
     suppressed = _end_suppressed(channel, invitation_ids, step, now)
-    claimed = claim(channel, invitation_ids, step, now)
+    ready = step_timing.hold_back(channel, invitation_ids, step, now)
+    claimed = claim(channel, ready, step, now)
     db.session.commit()
     stats = {"claimed": len(claimed), "suppressed": suppressed}
     if not claimed:
@@ -96,6 +108,9 @@ def deliver(channel: Channel, invitation_ids: Sequence[int], step: Step) -> dict
             )
         ).all()
     )
+    invitations, message_ids = _drop_ended(invitations, message_ids, step, now)
+    db.session.commit()  # hold nothing (no lock, no write) while the provider is called
+    stats["ended_before_send"] = len(claimed) - len(invitations)
 
     outgoing, results = _build(channel, invitations, message_ids, step)
     sender = transport().email if channel == Channel.EMAIL else transport().sms
@@ -103,7 +118,7 @@ def deliver(channel: Channel, invitation_ids: Sequence[int], step: Step) -> dict
         results.extend(sender.send(outgoing[start : start + sender.max_batch]))
 
     invitation_of = {mid: inv_id for inv_id, mid in message_ids.items()}
-    outcome_counts = record(results, invitations, invitation_of, step, clock.now())
+    outcome_counts = record(results, invitations, invitation_of, step, clock.now(), channel)
     db.session.commit()
     stats.update(outcome_counts)
     log.info("delivered %s %s: %s", channel.value, step.value, stats)
@@ -123,6 +138,9 @@ def _end_suppressed(channel: Channel, ids: Sequence[int], step: Step, now: datet
         update(Invitation)
         .where(
             Invitation.id.in_(ids),
+            # An email invitation escalated to SMS is not ended by its number's suppression:
+            # its reminder 2 goes by email instead (app.policy.reminders.step_channel).
+            Invitation.channel == channel,
             Invitation.status == lifecycle.STEP_FROM[step],
             Invitation.person_id.in_(blocked_people),
         )
@@ -139,17 +157,30 @@ def _end_suppressed(channel: Channel, ids: Sequence[int], step: Step, now: datet
 
 
 def claim(channel: Channel, ids: Sequence[int], step: Step, now: datetime) -> list[int]:
-    """Claim ``step`` for those of ``ids`` still waiting for it; returns the claimed ids."""
-    active_surveys = select(Survey.id).where(Survey.status == SurveyStatus.ACTIVE)
+    """Claim ``step`` for those of ``ids`` still waiting for it; returns the claimed ids.
+
+    ``ids`` went through :func:`app.jobs.step_timing.hold_back` (the step goes out on
+    ``channel`` now); the conditions here are the ones that must hold at the very moment of
+    the claim: still waiting for this step, before the deadline, the survey active and open,
+    and no message for this step yet (sent, skipped or in review)."""
+    open_surveys = select(Survey.id).where(
+        Survey.status == SurveyStatus.ACTIVE,
+        or_(Survey.opens_at.is_(None), Survey.opens_at <= now),
+    )
+    channels = [channel]
+    if channel == Channel.SMS and step == Step.REMINDER_2:
+        channels.append(Channel.EMAIL)  # escalation: reminder 2 of an email invitation
+    already = exists().where(Message.invitation_id == Invitation.id, Message.step == step.value)
     claimed = list(
         db.session.scalars(
             update(Invitation)
             .where(
                 Invitation.id.in_(ids),
-                Invitation.channel == channel,
+                Invitation.channel.in_(channels),
                 Invitation.status == lifecycle.STEP_FROM[step],
                 Invitation.deadline_at > now,
-                Invitation.survey_id.in_(active_surveys.scalar_subquery()),
+                Invitation.survey_id.in_(open_surveys.scalar_subquery()),
+                ~already,
             )
             .values(
                 status=InvitationStatus.SENDING,
@@ -220,16 +251,46 @@ def _build(
     return outgoing, failures
 
 
+def _drop_ended(
+    invitations: Sequence[Invitation], message_ids: dict[int, int], step: Step, now: datetime
+) -> tuple[list[Invitation], dict[int, int]]:
+    """Invitations answered, canceled or suppressed between the claim and now are not sent:
+    their message rows say so."""
+    keep = [
+        inv
+        for inv in invitations
+        if inv.status == InvitationStatus.SENDING and inv.sending_step == step.value
+    ]
+    ended = [inv for inv in invitations if inv not in keep]
+    for inv in ended:
+        db.session.execute(
+            update(Message)
+            .where(Message.id == message_ids[inv.id], Message.status == MessageStatus.CLAIMED)
+            .values(
+                status=MessageStatus.SKIPPED,
+                error_code="ended",
+                error=f"not sent: the invitation was {inv.status.value} before it went out",
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    return keep, {inv.id: message_ids[inv.id] for inv in keep}
+
+
 def record(
     results: Sequence[SendResult],
     invitations: Sequence[Invitation],
     invitation_of: dict[int, int],
     step: Step,
     now: datetime,
+    channel: Channel | None = None,
 ) -> dict[str, int]:
     """Write what the provider said. Updates are conditional on the invitation still being in
-    ``sending`` for this step, so an answer that arrived meanwhile is never overwritten."""
+    ``sending`` for this step, so an answer that arrived meanwhile is never overwritten; or
+    in ``needs_review`` for this step because the sweep gave up waiting: the provider's late
+    answer settles the review."""
     by_id = {inv.id: inv for inv in invitations}
+    quiet = step_timing.quiet_of_invitations(invitations)
     seen = {r.message_id for r in results}
     results = list(results) + [
         SendResult(mid, Outcome.UNKNOWN, error="the channel returned no result for it")
@@ -241,7 +302,10 @@ def record(
     msg_table = Message.__table__
     still_sending = (
         (inv_table.c.id == bindparam("b_id"))
-        & (inv_table.c.status == InvitationStatus.SENDING.value)
+        & (
+            (inv_table.c.status == InvitationStatus.SENDING.value)
+            | (inv_table.c.status == InvitationStatus.NEEDS_REVIEW.value)
+        )
         & (inv_table.c.sending_step == step.value)
     )
     invitation_rows: list[dict[str, object]] = []
@@ -268,13 +332,12 @@ def record(
         }
         if result.outcome == Outcome.ACCEPTED:
             status = lifecycle.STEP_TO[step]
-            times = _schedule(invitation)
             row.update(
                 status=status.value,
                 attempts=0,
                 ended_at=None,
                 end_reason=None,
-                next_action_at=lifecycle.next_action_at(status, times, now),
+                next_action_at=step_timing.next_look(invitation, status, now, quiet[inv_id]),
                 **{_SENT_COLUMN[step]: now},
             )
             msg.update(status=MessageStatus.ACCEPTED.value, sent_at=now)
@@ -302,6 +365,18 @@ def record(
                 released.append(result.message_id)
                 invitation_rows.append(row)
                 continue
+        elif result.outcome == Outcome.PERMANENT and channel not in (None, invitation.channel):
+            # An escalated reminder 2 the provider refused: the invitation itself is fine (its
+            # email and link still work); it waits for its deadline without that reminder.
+            row.update(
+                status=lifecycle.STEP_FROM[step].value,
+                attempts=invitation.attempts,
+                ended_at=None,
+                next_action_at=invitation.deadline_at,
+                last_error=f"{step.value} by {channel}: {result.error_code or 'failed'}: "
+                f"{result.error}",
+            )
+            msg.update(status=MessageStatus.FAILED.value)
         elif result.outcome == Outcome.PERMANENT:
             row.update(
                 status=InvitationStatus.FAILED.value,
@@ -324,7 +399,7 @@ def record(
         invitation_rows.append(row)
         message_rows.append(msg)
         if result.suppress:
-            _suppress_recipient(invitation, result.suppress, now)
+            _suppress_recipient(invitation, channel or invitation.channel, result.suppress, now)
 
     for group in _uniform_groups(invitation_rows):
         db.session.execute(inv_table.update().where(still_sending), group)
@@ -344,18 +419,13 @@ def _uniform_groups(rows: list[dict[str, object]]) -> list[list[dict[str, object
     return list(groups.values())
 
 
-def _schedule(invitation: Invitation) -> lifecycle.Schedule:
-    return lifecycle.Schedule(
-        invitation.scheduled_at,
-        invitation.reminder_1_at,
-        invitation.reminder_2_at,
-        invitation.deadline_at,
-    )
-
-
-def _suppress_recipient(invitation: Invitation, reason: str, now: datetime) -> None:
+def _suppress_recipient(
+    invitation: Invitation, channel: Channel, reason: str, now: datetime
+) -> None:
+    """The provider refused the address the step went to (the step's channel: an escalated
+    reminder 2 went to the phone of an email invitation)."""
     person = invitation.person
-    if invitation.channel == Channel.SMS and person.phone:
+    if channel == Channel.SMS and person.phone:
         suppress(
             SuppressionKind.PHONE,
             person.phone,
@@ -363,7 +433,7 @@ def _suppress_recipient(invitation: Invitation, reason: str, now: datetime) -> N
             now,
             detail=f"provider refused invitation {invitation.id}",
         )
-    elif invitation.channel == Channel.EMAIL and person.email:
+    elif channel == Channel.EMAIL and person.email:
         suppress(
             SuppressionKind.EMAIL,
             person.email,

@@ -2,10 +2,15 @@
 
 Redis only carries work the sweep can rebuild (DESIGN.md, decision 1): every run finds what
 is due in the database and enqueues it again, so an emptied Redis loses nothing. On
-PostgreSQL the due rows are taken with ``FOR UPDATE SKIP LOCKED``, so several sweeps (one per
-worker) can run at once without enqueueing the same invitation twice in one pass; a lease
-(``next_action_at`` pushed a few minutes ahead) keeps the next sweep from enqueueing it
-again while its job is still queued.
+PostgreSQL the due rows are taken with ``FOR UPDATE SKIP LOCKED`` (of the invitation rows
+only), so several sweeps (one per worker) can run at once without enqueueing the same
+invitation twice in one pass; a lease (``next_action_at`` pushed ``SWEEP_LEASE_SECONDS``
+ahead, in the same transaction) keeps the next sweep from enqueueing it again while its job is
+still queued. The lease is only about efficiency: a job enqueued twice claims nothing the
+second time, and a job lost with Redis is enqueued again once its lease runs out.
+
+Each due step is routed to its channel's job by :func:`app.policy.reminders.step_channel`
+(reminder 2 of an email invitation may go by SMS); the delivery job checks it again.
 """
 
 from __future__ import annotations
@@ -15,16 +20,18 @@ from collections import defaultdict
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from app import clock
 from app.db import db
-from app.jobs.delivery import JOB_FOR_CHANNEL, LEASE, claim_timeout
+from app.jobs import step_timing
+from app.jobs.delivery import JOB_FOR_CHANNEL, claim_timeout, lease
 from app.jobs.queue import enqueue_after_commit
 from app.jobs.runtime import job
-from app.models import Invitation, Message, Survey
-from app.policy import lifecycle
+from app.models import Invitation, Message, Person, Survey
+from app.policy import lifecycle, reminders
 from app.vocabulary import Channel, InvitationStatus, MessageStatus, SurveyStatus
+from channels.base import Step
 
 log = logging.getLogger(__name__)
 
@@ -123,34 +130,56 @@ def open_links(now: datetime) -> int:
 def enqueue_due(now: datetime) -> int:
     """Enqueue every due step, in batches of ``JOB_BATCH_SIZE`` per channel and step."""
     batch_size = current_app.config["JOB_BATCH_SIZE"]
-    active = select(Survey.id).where(Survey.status == SurveyStatus.ACTIVE).scalar_subquery()
     total = 0
     for _ in range(MAX_PASSES):
         due = db.session.execute(
-            select(Invitation.id, Invitation.channel, Invitation.status)
+            select(
+                Invitation.id,
+                Invitation.channel,
+                Invitation.status,
+                Survey.escalate_to_sms,
+                Survey.channels,
+                Person.phone,
+                step_timing.phone_suppressed().label("phone_suppressed"),
+            )
+            .join(Survey, Survey.id == Invitation.survey_id)
+            .join(Person, Person.id == Invitation.person_id)
             .where(
                 Invitation.next_action_at <= now,
                 Invitation.status.in_((S.SCHEDULED, S.SENT, S.REMINDED_1)),
                 Invitation.channel.in_(tuple(JOB_FOR_CHANNEL)),
                 Invitation.deadline_at > now,
-                Invitation.survey_id.in_(active),
+                Survey.status == SurveyStatus.ACTIVE,
+                or_(Survey.opens_at.is_(None), Survey.opens_at <= now),
             )
             .order_by(Invitation.next_action_at)
             .limit(PASS_SIZE)
-            .with_for_update(skip_locked=True)
+            # Lock the invitation rows only: a sweep must not skip a survey's or a person's
+            # invitations because another sweep holds that survey or person row.
+            .with_for_update(skip_locked=True, of=Invitation)
         ).all()
         if not due:
             db.session.commit()
             break
         groups: dict[tuple[Channel, str], list[int]] = defaultdict(list)
-        for inv_id, channel, status in due:
-            step = lifecycle.step_after(status)
-            if step is not None:
-                groups[(channel, step.value)].append(inv_id)
+        for row in due:
+            step = lifecycle.step_after(row.status)
+            if step is None:
+                continue
+            channel = reminders.step_channel(
+                row.channel,
+                step,
+                step_timing.escalation(
+                    row.escalate_to_sms, row.channels, row.phone, row.phone_suppressed
+                )
+                if step == Step.REMINDER_2
+                else reminders.Escalation(),
+            )
+            groups[(channel, step.value)].append(row.id)
         db.session.execute(
             update(Invitation)
-            .where(Invitation.id.in_([row[0] for row in due]))
-            .values(next_action_at=now + LEASE)
+            .where(Invitation.id.in_([row.id for row in due]))
+            .values(next_action_at=now + lease())
             .execution_options(synchronize_session=False)
         )
         for (channel, step), ids in groups.items():
