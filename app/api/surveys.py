@@ -10,13 +10,15 @@ from sqlalchemy import select
 from app import clock
 from app.api import bp, parse_body
 from app.api.auth import require_admin
-from app.api.schemas import SurveyIn, SurveyPatch
+from app.api.schemas import ESCALATION_NEEDS_SMS, SurveyIn, SurveyPatch
 from app.api.serialize import survey_json
 from app.api.transaction import write
 from app.db import db
 from app.errors import AppError, NotFound
 from app.models import Survey
 from app.policy.lifecycle import PlanError, ReminderPlan
+from app.services.survey_dates import hold_until_open, pull_in_deadlines
+from app.vocabulary import Channel
 
 
 def default_question() -> str:
@@ -48,6 +50,7 @@ def create_survey() -> Any:
         reminder_1_days=data.reminder_1_days,
         reminder_2_days=data.reminder_2_days,
         deadline_days=data.deadline_days,
+        escalate_to_sms=data.escalate_to_sms,
         opens_at=data.opens_at,
         closes_at=data.closes_at,
         created_at=now,
@@ -83,7 +86,17 @@ def change_survey(survey_id: int) -> Any:
         raise AppError(str(exc), field=exc.field) from exc
     if survey.opens_at and survey.closes_at and survey.closes_at <= survey.opens_at:
         raise AppError("closes_at must be after opens_at", field="closes_at")
-    survey.updated_at = clock.now()
+    if survey.escalate_to_sms and Channel.SMS.value not in survey.enabled_channels:
+        field, message = ESCALATION_NEEDS_SMS.split(": ", 1)
+        raise AppError(
+            message, field=field if "escalate_to_sms" in data.model_fields_set else "channels"
+        )
+    now = clock.now()
+    if "closes_at" in data.model_fields_set and survey.closes_at is not None:
+        pull_in_deadlines(survey.id, survey.closes_at, now)
+    if "opens_at" in data.model_fields_set and survey.opens_at is not None:
+        hold_until_open(survey.id, survey.opens_at, now)
+    survey.updated_at = now
     return jsonify(survey_json(survey))
 
 

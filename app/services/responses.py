@@ -31,7 +31,14 @@ class SurveyClosed(Conflict):
 
 
 def is_answerable(invitation: Invitation, now: datetime) -> bool:
-    return invitation.status in ANSWERABLE and now < invitation.deadline_at
+    """Open for an answer: before its deadline and before the survey closes (an answer given
+    earlier cannot be changed after the close either)."""
+    closes_at = invitation.survey.closes_at
+    return (
+        invitation.status in ANSWERABLE
+        and now < invitation.deadline_at
+        and (closes_at is None or now < closes_at)
+    )
 
 
 def lock_invitation(invitation_id: int) -> Invitation | None:
