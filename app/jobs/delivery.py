@@ -269,7 +269,7 @@ def _drop_ended(
             .values(
                 status=MessageStatus.SKIPPED,
                 error_code="ended",
-                error=f"not sent: the invitation was {inv.status.value} before it went out",
+                error=f"not sent: the invitation ended ({inv.status.value}) before it went out",
                 updated_at=now,
             )
             .execution_options(synchronize_session=False)
@@ -311,6 +311,7 @@ def record(
     invitation_rows: list[dict[str, object]] = []
     message_rows: list[dict[str, object]] = []
     released: list[int] = []
+    refused: list[tuple[Invitation, str]] = []
     for result in results:
         inv_id = invitation_of[result.message_id]
         invitation = by_id[inv_id]
@@ -399,7 +400,7 @@ def record(
         invitation_rows.append(row)
         message_rows.append(msg)
         if result.suppress:
-            _suppress_recipient(invitation, channel or invitation.channel, result.suppress, now)
+            refused.append((invitation, result.suppress))
 
     for group in _uniform_groups(invitation_rows):
         db.session.execute(inv_table.update().where(still_sending), group)
@@ -408,6 +409,10 @@ def record(
     if released:
         # Nothing went out: forget the claim's message row so the retry can claim again.
         db.session.execute(delete(Message).where(Message.id.in_(released)))
+    # After the outcomes: the refused invitation keeps the provider's reason (failed); the
+    # suppression ends the address's other open invitations.
+    for invitation, reason in refused:
+        _suppress_recipient(invitation, channel or invitation.channel, reason, now)
     return counts
 
 
