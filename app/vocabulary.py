@@ -58,6 +58,9 @@ class Trigger(enum.StrEnum):
 
 class MessageStatus(enum.StrEnum):
     CLAIMED = "claimed"
+    """Claimed by a worker, not handed to the provider yet: certainly not sent."""
+    SENDING = "sending"
+    """Handed to the provider; its answer not recorded yet (in doubt if the worker died)."""
     ACCEPTED = "accepted"
     DELIVERED = "delivered"
     OPENED = "opened"

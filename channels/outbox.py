@@ -2,10 +2,11 @@
 /dev pages) and the tests see exactly what would have gone out. It needs no account anywhere.
 
 It imitates the providers it stands in for: email goes in batches, one "request" per
-``send`` (like SendGrid's Mail Send), texts one request per message (like Twilio). Each
-request is stored as soon as it is made and takes ``latency`` seconds first (configured with
-``OUTBOX_LATENCY_SECONDS``, 0 by default), so a worker that dies mid-send leaves exactly the
-messages that "went out" -- what fault tests need.
+``send`` (like SendGrid's Mail Send), texts one request per message (like Twilio). A request
+takes ``latency`` seconds (``OUTBOX_LATENCY_SECONDS``, 0 by default) and the "provider"
+accepts it halfway through: its messages are stored then, committed at once, whatever
+happens to the caller afterwards. A worker that dies mid-request leaves exactly the messages
+that "went out" -- what fault tests need.
 """
 
 from __future__ import annotations
@@ -57,8 +58,7 @@ class OutboxEmailChannel:
         self.latency = latency
 
     def send(self, messages: Sequence[EmailMessage]) -> list[SendResult]:
-        if self.latency:
-            time.sleep(self.latency)
+        _wait(self.latency / 2)
         entries = []
         for message in messages:
             rendered = render_email(message)
@@ -78,6 +78,7 @@ class OutboxEmailChannel:
                 )
             )
         self._store(entries)
+        _wait(self.latency / 2)
         return [
             SendResult(m.message_id, Outcome.ACCEPTED, provider_id=f"outbox-{m.message_id}")
             for m in messages
@@ -95,8 +96,7 @@ class OutboxSmsChannel:
     def send(self, messages: Sequence[SmsMessage]) -> list[SendResult]:
         results = []
         for m in messages:
-            if self.latency:
-                time.sleep(self.latency)
+            _wait(self.latency / 2)
             self._store(
                 [
                     OutboxEntry(
@@ -109,7 +109,13 @@ class OutboxSmsChannel:
                     )
                 ]
             )
+            _wait(self.latency / 2)
             results.append(
                 SendResult(m.message_id, Outcome.ACCEPTED, provider_id=f"outbox-{m.message_id}")
             )
         return results
+
+
+def _wait(seconds: float) -> None:
+    if seconds > 0:
+        time.sleep(seconds)

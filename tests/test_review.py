@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app.clock import FrozenClock
 from app.db import db
-from app.jobs.delivery import _drop_ended, claim, record
+from app.jobs.delivery import _drop_ended, claim, hand_over, record
 from app.jobs.sweep import sweep
 from app.models import Invitation, Message
 from app.services.responses import lock_invitation, record_response
@@ -33,6 +33,8 @@ def _stuck_at_reminder_1(app: Flask, api: Api, clock: FrozenClock) -> int:
     with app.app_context():
         assert claim(Channel.EMAIL, [inv["id"]], Step.REMINDER_1, clock.now()) == [inv["id"]]
         db.session.commit()
+        message_id = db.session.scalar(select(Message.id).where(Message.step == "reminder_1"))
+        assert hand_over([message_id], clock.now()) == {message_id}
     clock.advance(minutes=11)  # past CLAIM_TIMEOUT_SECONDS (600)
     with app.app_context():
         assert sweep()["needs_review"] == 1

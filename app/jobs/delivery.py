@@ -8,14 +8,18 @@ The order of work is what makes "never send twice" hold (DESIGN.md, decision 2):
    ``sending`` and insert one ``message`` row per step (unique per invitation and step).
    A retried or duplicated job finds nothing left to claim and does nothing.
 2. **Send** the claimed ones through the channel, outside any transaction; those answered,
-   canceled or suppressed since the claim are not sent.
+   canceled or suppressed since the claim are not sent. Right before each provider request
+   its messages are marked ``sending`` ("handed to the provider"), committed on a connection
+   of its own: a message still ``claimed`` has certainly not gone out.
 3. **Record** what the provider said, in one transaction: accepted steps move on (the next
    step's time moved into the person's send window); a transient error releases the claim
    with a backoff (nothing went out); a permanent error fails the invitation with the
    provider's reason; an unknown outcome goes to review.
 
-A worker that dies between 1 and 3 leaves invitations in ``sending``; the sweep marks them
-``needs_review`` after ``CLAIM_TIMEOUT_SECONDS`` instead of sending again.
+A worker that dies between 1 and 3 leaves invitations in ``sending``. After
+``CLAIM_TIMEOUT_SECONDS`` the sweep releases those whose message was never handed to the
+provider (certainly not sent: the step goes out again) and marks the others
+``needs_review`` instead of sending again: they may or may not have gone out.
 """
 
 from __future__ import annotations
@@ -109,15 +113,23 @@ def deliver(channel: Channel, invitation_ids: Sequence[int], step: Step) -> dict
         ).all()
     )
     invitations, message_ids = _drop_ended(invitations, message_ids, step, now)
-    db.session.commit()  # hold nothing (no lock, no write) while the provider is called
     stats["ended_before_send"] = len(claimed) - len(invitations)
 
     outgoing, results = _build(channel, invitations, message_ids, step)
     sender = transport().email if channel == Channel.EMAIL else transport().sms
-    for start in range(0, len(outgoing), sender.max_batch):
-        results.extend(sender.send(outgoing[start : start + sender.max_batch]))
+    # A text is one provider request per message: handing them over one by one keeps a
+    # crash from putting more than one in doubt. An email request carries a whole batch.
+    size = 1 if channel == Channel.SMS else sender.max_batch
+    handed = {r.message_id for r in results}  # could not be built: recorded as failed
+    for start in range(0, len(outgoing), size):
+        batch = outgoing[start : start + size]
+        mine = hand_over([m.message_id for m in batch], clock.now())
+        batch = [m for m in batch if m.message_id in mine]  # others released by the sweep
+        handed |= mine
+        if batch:
+            results.extend(sender.send(batch))
 
-    invitation_of = {mid: inv_id for inv_id, mid in message_ids.items()}
+    invitation_of = {mid: inv_id for inv_id, mid in message_ids.items() if mid in handed}
     outcome_counts = record(results, invitations, invitation_of, step, clock.now(), channel)
     db.session.commit()
     stats.update(outcome_counts)
@@ -251,29 +263,52 @@ def _build(
     return outgoing, failures
 
 
+def hand_over(message_ids: Sequence[int], now: datetime) -> set[int]:
+    """Mark claimed messages as handed to the provider, committed at once on a connection of
+    its own, right before the provider is called; returns those marked. A message the sweep
+    released meanwhile (its worker looked dead) is not marked, and so not sent."""
+    if not message_ids:
+        return set()
+    with db.engine.begin() as connection:
+        return set(
+            connection.scalars(
+                update(Message)
+                .where(Message.id.in_(message_ids), Message.status == MessageStatus.CLAIMED)
+                .values(status=MessageStatus.SENDING, updated_at=now)
+                .returning(Message.id)
+            )
+        )
+
+
 def _drop_ended(
     invitations: Sequence[Invitation], message_ids: dict[int, int], step: Step, now: datetime
 ) -> tuple[list[Invitation], dict[int, int]]:
     """Invitations answered, canceled or suppressed between the claim and now are not sent:
-    their message rows say so."""
+    their message rows say so (written on a connection of its own: the job's session holds
+    no lock and no write while the provider is called)."""
     keep = [
         inv
         for inv in invitations
         if inv.status == InvitationStatus.SENDING and inv.sending_step == step.value
     ]
     ended = [inv for inv in invitations if inv not in keep]
-    for inv in ended:
-        db.session.execute(
-            update(Message)
-            .where(Message.id == message_ids[inv.id], Message.status == MessageStatus.CLAIMED)
-            .values(
-                status=MessageStatus.SKIPPED,
-                error_code="ended",
-                error=f"not sent: the invitation ended ({inv.status.value}) before it went out",
-                updated_at=now,
-            )
-            .execution_options(synchronize_session=False)
-        )
+    if ended:
+        with db.engine.begin() as connection:
+            for inv in ended:
+                connection.execute(
+                    update(Message)
+                    .where(
+                        Message.id == message_ids[inv.id],
+                        Message.status == MessageStatus.CLAIMED,
+                    )
+                    .values(
+                        status=MessageStatus.SKIPPED,
+                        error_code="ended",
+                        error=f"not sent: the invitation ended ({inv.status.value}) "
+                        "before it went out",
+                        updated_at=now,
+                    )
+                )
     return keep, {inv.id: message_ids[inv.id] for inv in keep}
 
 

@@ -20,7 +20,7 @@ from collections import defaultdict
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import case, delete, or_, select, update
 
 from app import clock
 from app.db import db
@@ -45,6 +45,7 @@ MAX_PASSES = 40
 def sweep() -> dict[str, int]:
     now = clock.now()
     stats = {
+        "released": release_unsent_claims(now),
         "needs_review": mark_stale_claims(now),
         "expired": expire(now),
         "links_opened": open_links(now),
@@ -57,9 +58,63 @@ def sweep() -> dict[str, int]:
     return stats
 
 
+def release_unsent_claims(now: datetime) -> int:
+    """Claims nobody finished within the timeout whose message was never handed to the
+    provider: certainly not sent, so the step goes out again (counted as a failed attempt,
+    so a batch that kills its workers ends in review rather than looping).
+
+    The message row is deleted first: a slow worker that is still alive marks its messages
+    "handed over" with a conditional update of the same rows, so exactly one of the two wins
+    -- the worker (the claim then goes to review below) or the sweep (the worker then finds
+    nothing to hand over and sends nothing)."""
+    cutoff = now - claim_timeout()
+    stale = (
+        select(Invitation.id)
+        .where(
+            Invitation.status == S.SENDING,
+            Invitation.claimed_at < cutoff,
+            Invitation.sending_step == Message.step,
+            Invitation.attempts + 1 < lifecycle.MAX_ATTEMPTS,
+        )
+        .scalar_subquery()
+    )
+    released = list(
+        db.session.scalars(
+            delete(Message)
+            .where(Message.invitation_id.in_(stale), Message.status == MessageStatus.CLAIMED)
+            .returning(Message.invitation_id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    if not released:
+        return 0
+    back_to = case(
+        *(
+            (Invitation.sending_step == step.value, status.value)
+            for step, status in lifecycle.STEP_FROM.items()
+        ),
+    )
+    db.session.execute(
+        update(Invitation)
+        .where(Invitation.id.in_(released), Invitation.status == S.SENDING)
+        .values(
+            status=back_to,
+            next_action_at=now,
+            attempts=Invitation.attempts + 1,
+            sending_step=None,
+            claimed_at=None,
+            last_error="the worker stopped before handing this step to the provider",
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return len(released)
+
+
 def mark_stale_claims(now: datetime) -> int:
-    """A claim nobody finished within the timeout: the worker died before or after the
-    provider call. Do not send again; put it in front of a person."""
+    """A claim nobody finished within the timeout, handed to the provider (or stuck too
+    often): the worker died before it recorded the provider's answer. Do not send again;
+    put it in front of a person."""
     cutoff = now - claim_timeout()
     stale = list(
         db.session.scalars(
@@ -69,8 +124,8 @@ def mark_stale_claims(now: datetime) -> int:
                 status=S.NEEDS_REVIEW,
                 next_action_at=None,
                 updated_at=now,
-                end_reason="the worker stopped after claiming this step, before recording "
-                "the provider's answer; it may or may not have been sent",
+                end_reason="the worker stopped after handing this step to the provider, "
+                "before recording its answer; it may or may not have been sent",
             )
             .returning(Invitation.id)
             .execution_options(synchronize_session=False)
@@ -79,7 +134,10 @@ def mark_stale_claims(now: datetime) -> int:
     if stale:
         db.session.execute(
             update(Message)
-            .where(Message.invitation_id.in_(stale), Message.status == MessageStatus.CLAIMED)
+            .where(
+                Message.invitation_id.in_(stale),
+                Message.status.in_((MessageStatus.CLAIMED, MessageStatus.SENDING)),
+            )
             .values(
                 status=MessageStatus.UNKNOWN,
                 updated_at=now,

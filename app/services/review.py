@@ -39,7 +39,9 @@ def message_in_doubt(invitation: Invitation) -> Message | None:
         select(Message)
         .where(
             Message.invitation_id == invitation.id,
-            Message.status.in_((MessageStatus.UNKNOWN, MessageStatus.CLAIMED)),
+            Message.status.in_(
+                (MessageStatus.UNKNOWN, MessageStatus.SENDING, MessageStatus.CLAIMED)
+            ),
         )
         .order_by(Message.id.desc())
         .limit(1)
