@@ -233,7 +233,8 @@ def test_a_claim_whose_worker_died_is_marked_for_review_not_resent(
     clock.advance(hours=1)
     with app.app_context():
         # A worker claims the step, hands it to the provider and dies before it answers.
-        from app.jobs.delivery import claim, hand_over
+        from app.jobs.delivery import claim
+        from app.jobs.handover import hand_over
         from channels.base import Step
 
         assert claim(Channel.EMAIL, [inv_id], Step.INITIAL, clock.now()) == [inv_id]
@@ -261,7 +262,8 @@ def test_a_claim_whose_worker_died_before_the_provider_call_is_sent_once(
     clock.advance(hours=1)
     with app.app_context():
         # A worker claims the step and dies before handing it to the provider.
-        from app.jobs.delivery import claim, hand_over
+        from app.jobs.delivery import claim
+        from app.jobs.handover import hand_over
         from channels.base import Step
 
         assert claim(Channel.EMAIL, [inv_id], Step.INITIAL, clock.now()) == [inv_id]

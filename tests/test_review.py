@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from app.clock import FrozenClock
 from app.db import db
-from app.jobs.delivery import _drop_ended, claim, hand_over, record
+from app.jobs.delivery import claim, record
+from app.jobs.handover import drop_ended, hand_over
 from app.jobs.sweep import sweep
 from app.models import Invitation, Message
 from app.services.responses import lock_invitation, record_response
@@ -129,7 +130,7 @@ def test_a_step_claimed_just_before_an_answer_is_not_sent(
         db.session.commit()
         loaded = list(db.session.scalars(select(Invitation).where(Invitation.id == inv["id"])))
         message = db.session.scalar(select(Message).where(Message.step == "reminder_1"))
-        keep, ids = _drop_ended(loaded, {inv["id"]: message.id}, Step.REMINDER_1, clock.now())
+        keep, ids = drop_ended(loaded, {inv["id"]: message.id}, Step.REMINDER_1, clock.now())
         db.session.commit()
         assert keep == [] and ids == {}
         db.session.refresh(message)

@@ -35,6 +35,7 @@ from sqlalchemy.orm import joinedload
 from app import clock, content
 from app.db import db
 from app.jobs import step_timing
+from app.jobs.handover import drop_ended, hand_over
 from app.jobs.runtime import job
 from app.models import Invitation, Message, Person, Suppression, Survey
 from app.policy import lifecycle
@@ -112,7 +113,7 @@ def deliver(channel: Channel, invitation_ids: Sequence[int], step: Step) -> dict
             )
         ).all()
     )
-    invitations, message_ids = _drop_ended(invitations, message_ids, step, now)
+    invitations, message_ids = drop_ended(invitations, message_ids, step, now)
     stats["ended_before_send"] = len(claimed) - len(invitations)
 
     outgoing, results = _build(channel, invitations, message_ids, step)
@@ -261,55 +262,6 @@ def _build(
                 SendResult(message_id, Outcome.PERMANENT, error_code="build_failed", error=str(exc))
             )
     return outgoing, failures
-
-
-def hand_over(message_ids: Sequence[int], now: datetime) -> set[int]:
-    """Mark claimed messages as handed to the provider, committed at once on a connection of
-    its own, right before the provider is called; returns those marked. A message the sweep
-    released meanwhile (its worker looked dead) is not marked, and so not sent."""
-    if not message_ids:
-        return set()
-    with db.engine.begin() as connection:
-        return set(
-            connection.scalars(
-                update(Message)
-                .where(Message.id.in_(message_ids), Message.status == MessageStatus.CLAIMED)
-                .values(status=MessageStatus.SENDING, updated_at=now)
-                .returning(Message.id)
-            )
-        )
-
-
-def _drop_ended(
-    invitations: Sequence[Invitation], message_ids: dict[int, int], step: Step, now: datetime
-) -> tuple[list[Invitation], dict[int, int]]:
-    """Invitations answered, canceled or suppressed between the claim and now are not sent:
-    their message rows say so (written on a connection of its own: the job's session holds
-    no lock and no write while the provider is called)."""
-    keep = [
-        inv
-        for inv in invitations
-        if inv.status == InvitationStatus.SENDING and inv.sending_step == step.value
-    ]
-    ended = [inv for inv in invitations if inv not in keep]
-    if ended:
-        with db.engine.begin() as connection:
-            for inv in ended:
-                connection.execute(
-                    update(Message)
-                    .where(
-                        Message.id == message_ids[inv.id],
-                        Message.status == MessageStatus.CLAIMED,
-                    )
-                    .values(
-                        status=MessageStatus.SKIPPED,
-                        error_code="ended",
-                        error=f"not sent: the invitation ended ({inv.status.value}) "
-                        "before it went out",
-                        updated_at=now,
-                    )
-                )
-    return keep, {inv.id: message_ids[inv.id] for inv in keep}
 
 
 def record(

@@ -11,6 +11,9 @@ second time, and a job lost with Redis is enqueued again once its lease runs out
 
 Each due step is routed to its channel's job by :func:`app.policy.reminders.step_channel`
 (reminder 2 of an email invitation may go by SMS); the delivery job checks it again.
+
+Claims left behind by a dead worker (``CLAIM_TIMEOUT_SECONDS``): those never handed to the
+provider are released and go out again; the others go to review (``needs_review``).
 """
 
 from __future__ import annotations
