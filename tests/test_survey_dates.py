@@ -53,10 +53,11 @@ def test_create_refuses_a_bad_plan_naming_the_field(api: Api, body: dict, field:
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ({"reminder_1_days": 7}, "reminder_2_days"),  # 7 < 7 < 10 fails on reminder 2
+        ({"reminder_1_days": 7}, "reminder_1_days"),  # 7 < 7: the field that was sent
         ({"reminder_2_days": 2}, "reminder_2_days"),  # 3 < 2
-        ({"deadline_days": 7}, "deadline_days"),
-        ({"reminder_2_days": 12}, "deadline_days"),
+        ({"deadline_days": 7}, "deadline_days"),  # 7 < 7
+        ({"reminder_2_days": 12}, "reminder_2_days"),  # 12 < 10
+        ({"reminder_2_days": 12, "deadline_days": 12}, "deadline_days"),
         ({"reminder_1_days": None}, "reminder_1_days"),
         ({"escalate_to_sms": None}, "escalate_to_sms"),
         ({"escalate_to_sms": True, "channels": ["email", "link"]}, "escalate_to_sms"),
@@ -72,6 +73,17 @@ def test_patch_refuses_a_bad_plan_naming_the_field_and_changes_nothing(
     assert response.status_code == 400, response.get_json()
     assert error_of(response)["field"] == field
     assert api.get(f"/api/v1/surveys/{survey['id']}").get_json() == survey
+
+
+def test_patch_plan_error_says_what_the_plan_would_be(api: Api) -> None:
+    survey = create_survey(api)
+    response = api.patch(f"/api/v1/surveys/{survey['id']}", json={"reminder_1_days": 8})
+    assert error_of(response) == {
+        "code": "invalid",
+        "field": "reminder_1_days",
+        "message": "reminder_2_days must be after reminder_1_days (the plan would be "
+        "reminder_1_days=8, reminder_2_days=7, deadline_days=10)",
+    }
 
 
 def test_patch_removing_sms_from_an_escalating_survey_names_channels(api: Api) -> None:

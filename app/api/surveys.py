@@ -83,7 +83,7 @@ def change_survey(survey_id: int) -> Any:
     try:
         ReminderPlan(survey.reminder_1_days, survey.reminder_2_days, survey.deadline_days)
     except PlanError as exc:
-        raise AppError(str(exc), field=exc.field) from exc
+        raise _plan_error(exc, survey, data.model_fields_set) from exc
     if survey.opens_at and survey.closes_at and survey.closes_at <= survey.opens_at:
         raise AppError("closes_at must be after opens_at", field="closes_at")
     if survey.escalate_to_sms and Channel.SMS.value not in survey.enabled_channels:
@@ -98,6 +98,26 @@ def change_survey(survey_id: int) -> Any:
         hold_until_open(survey.id, survey.opens_at, now)
     survey.updated_at = now
     return jsonify(survey_json(survey))
+
+
+#: The fields each plan check compares: a PATCH is told about the one it sent.
+_PLAN_PAIRS = {
+    "reminder_1_days": ("reminder_1_days",),
+    "reminder_2_days": ("reminder_2_days", "reminder_1_days"),
+    "deadline_days": ("deadline_days", "reminder_2_days"),
+}
+
+
+def _plan_error(exc: PlanError, survey: Survey, sent: set[str]) -> AppError:
+    """A broken plan after a PATCH, naming a field the client sent (changing
+    ``reminder_1_days`` to 7 when reminder 2 is on day 7 is a problem with
+    ``reminder_1_days``), with the plan it would have made."""
+    field = next((f for f in _PLAN_PAIRS[exc.field] if f in sent), exc.field)
+    plan = (
+        f"reminder_1_days={survey.reminder_1_days}, reminder_2_days={survey.reminder_2_days}, "
+        f"deadline_days={survey.deadline_days}"
+    )
+    return AppError(f"{exc} (the plan would be {plan})", field=field)
 
 
 @bp.get("/surveys")
