@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -298,3 +299,49 @@ def test_an_answer_on_another_channel_ends_the_email_reminders(
     assert steps_sent(app, by_sms["id"]) == ["initial", "reminder_1"]
     with app.app_context():
         assert db.session.get(Invitation, by_sms["id"]).status == InvitationStatus.RESPONDED
+
+
+def test_the_whole_walk_on_sqlite_as_sounding_dev_runs_it(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    """The embedded default (SQLite, jobs in-process): the same SQL (skips written with ON
+    CONFLICT, released claims with DELETE ... RETURNING) works there too."""
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.clock import install
+    from app.jobs.delivery import claim
+    from app.jobs.sweep import sweep
+    from app.services.cadence_rules import set_survey_overrides
+    from channels.base import Step
+    from tests.conftest import TEST_SETTINGS
+
+    app = create_app({**TEST_SETTINGS, "DATABASE_URL": f"sqlite:///{tmp_path / 'dev.db'}"})
+    install(app, clock)
+    with app.app_context():
+        upgrade()
+    api = Api(app.test_client(), issue_test_key(app, "admin"))
+    survey = create_survey(api, channels=["email", "sms"], escalate_to_sms=True)
+    with app.app_context():
+        set_survey_overrides(survey["id"], {"send_weekdays": ["mon"]}, clock.now())
+        db.session.commit()
+    walked = invite(api, survey["id"], phone="+33612345678", **LONDON)
+    stuck = invite(api, survey["id"], email="kim@globex.example", **LONDON)
+    with app.app_context():  # kim's reminder 1 is claimed by a worker that dies at once
+        db.session.get(Invitation, stuck["id"]).next_action_at = None
+        db.session.commit()
+        clock.set(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+        assert claim(Channel.EMAIL, [stuck["id"]], Step.REMINDER_1, clock.now())
+        db.session.commit()
+        clock.set(datetime(2026, 11, 23, 9, 11, tzinfo=UTC))  # past the claim timeout
+        assert sweep()["released"] == 1
+    run_until(app, clock, AFTER)
+    assert [(m.step, m.channel) for m in outbox(app, walked["id"])] == [
+        ("initial", "email"),
+        ("reminder_1", "email"),
+    ]
+    assert messages(app, walked["id"])["reminder_2"].status.value == "skipped"
+    assert _status(app, walked["id"]) == InvitationStatus.EXPIRED
+    assert steps_sent(app, stuck["id"]) == ["initial", "reminder_1"]  # released, sent once
+    with app.app_context():
+        db.engine.dispose()
