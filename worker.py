@@ -6,6 +6,13 @@
 
 Every worker runs the periodic sweep; several sweeps at once are safe (``SKIP LOCKED``), and
 one running in every worker means the sweep survives a flushed Redis or a dead worker.
+
+The periodic jobs are enqueued by RQ's ``CronScheduler`` on a daemon thread of the worker's
+main process, so they live and die with the worker. RQ's own loop only stops on a signal; any
+other error (Redis restarting, a network blip) would end the thread for good while the
+worker kept running jobs -- a worker that silently never sweeps again. The thread is
+therefore supervised: it starts the scheduler again after an error, with a growing pause.
+Forked work horses do not inherit the thread (``fork`` copies only the calling thread).
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import argparse
 import logging
 import sys
 import threading
+import time
 
 from rq.cron import CronScheduler
 
@@ -26,13 +34,38 @@ class _ThreadCronScheduler(CronScheduler):
         return None
 
 
+log = logging.getLogger("sounding.worker")
+
+#: Pauses before starting the cron scheduler again after an error (the last one repeats).
+CRON_RESTART_PAUSES = (1, 2, 5, 10, 30)
+
+
+def _keep_cron_running(
+    cron: CronScheduler, pauses: tuple[float, ...] = CRON_RESTART_PAUSES
+) -> None:
+    """Run ``cron`` until the process ends, starting it again after any error."""
+    failures = 0
+    while True:
+        started = time.monotonic()
+        try:
+            cron.start()  # returns only when asked to stop, which a thread never is
+        except Exception:
+            log.exception("the periodic-job scheduler stopped; starting it again")
+        if time.monotonic() - started > 60:
+            failures = 0  # it had been running well: start again quickly
+        time.sleep(pauses[min(failures, len(pauses) - 1)])
+        failures += 1
+
+
 def _start_cron(connection, app) -> threading.Thread:
     from app.jobs.periodic import periodic_jobs
 
     cron = _ThreadCronScheduler(connection=connection)
     for periodic in periodic_jobs(app):
         cron.register(periodic.func, queue_name=periodic.queue, interval=periodic.interval_seconds)
-    thread = threading.Thread(target=cron.start, name="sounding-cron", daemon=True)
+    thread = threading.Thread(
+        target=_keep_cron_running, args=(cron,), name="sounding-cron", daemon=True
+    )
     thread.start()
     return thread
 

@@ -39,6 +39,16 @@ def _env_int(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+
+
 def from_environment() -> dict[str, Any]:
     """Read every setting Sounding knows from the environment."""
     env = os.environ.get
@@ -51,6 +61,8 @@ def from_environment() -> dict[str, Any]:
         "COMPANY_NAME": env("COMPANY_NAME", "Acme"),
         "SWEEP_INTERVAL_SECONDS": _env_int("SWEEP_INTERVAL_SECONDS", 30),
         "CLAIM_TIMEOUT_SECONDS": _env_int("CLAIM_TIMEOUT_SECONDS", 600),
+        "SWEEP_LEASE_SECONDS": _env_int("SWEEP_LEASE_SECONDS", 300),
+        "OUTBOX_LATENCY_SECONDS": _env_float("OUTBOX_LATENCY_SECONDS", 0.0),
         "JOB_BATCH_SIZE": _env_int("JOB_BATCH_SIZE", 500),
         "JOB_RETRIES": _env_int("JOB_RETRIES", 3),
         "MAX_COMMENT_LENGTH": _env_int("MAX_COMMENT_LENGTH", 5000),
@@ -131,6 +143,10 @@ def build(overrides: Mapping[str, Any] | None, instance_path: str) -> dict[str, 
             raise ConfigError(
                 f"{backend} must be one of {', '.join(allowed)}, got {config[backend]!r}"
             )
+    if config["SWEEP_LEASE_SECONDS"] < 1:
+        raise ConfigError("SWEEP_LEASE_SECONDS must be at least 1.")
+    if not 0 <= config["OUTBOX_LATENCY_SECONDS"] <= 60:
+        raise ConfigError("OUTBOX_LATENCY_SECONDS must be from 0 to 60.")
     if config["EMAIL_BACKEND"] == "sendgrid" and not config.get("SENDGRID_API_KEY"):
         raise ConfigError("EMAIL_BACKEND=sendgrid needs SENDGRID_API_KEY.")
     if config["SMS_BACKEND"] == "twilio":

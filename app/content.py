@@ -15,6 +15,7 @@ from flask import current_app, render_template
 from markupsafe import escape
 
 from app import links
+from app.i18n import translate
 from app.models import Invitation, StaffUser
 from app.policy.deadlines import closes_on
 from app.policy.sender import Sender, choose_from
@@ -64,8 +65,10 @@ def email_content(invitation: Invitation, step: Step) -> EmailContent:
         "is_last_reminder": step == Step.REMINDER_2,
         "scores": SCORES,
     }
+    # Reminders say so in the person's language: %reminder_subject% and %reminder_note% are
+    # per-person substitutions (see reminder_substitutions).
     subject = (
-        f"Reminder: {invitation.survey.question}"
+        "%reminder_subject%"
         if context["is_reminder"]
         else f"Quick question from %sender_name% at {brand.company}"
     )
@@ -74,6 +77,25 @@ def email_content(invitation: Invitation, step: Step) -> EmailContent:
         text=render_template("messages/email.txt", **context),
         html=render_template("messages/email.html", **context),
     )
+
+
+def reminder_substitutions(invitation: Invitation, step: Step) -> dict[str, str]:
+    """A reminder's subject and opening line, in the person's language."""
+    if step not in (Step.REMINDER_1, Step.REMINDER_2):
+        return {}
+    locale = invitation.person.locale
+    note = translate(
+        "A last reminder: we would still love to hear from you."
+        if step == Step.REMINDER_2
+        else "A quick reminder: we would still love to hear from you.",
+        locale,
+    )
+    subject = translate("Reminder: {text}", locale).format(text=invitation.survey.question)
+    return {
+        "%reminder_subject%": subject,
+        "%reminder_note%": note,
+        "%reminder_note_html%": str(escape(note)),
+    }
 
 
 def unsubscribe_url(email: str) -> str:
@@ -104,6 +126,7 @@ def email_message(
         "%deadline_html%": str(escape(deadline)),
         "%survey_url%": links.survey_url(invitation.id, invitation.deadline_at),
         "%unsubscribe_url%": unsubscribe,
+        **reminder_substitutions(invitation, step),
     }
     for score in SCORES:
         subs[f"%score_url_{score}%"] = links.survey_url(

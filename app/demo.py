@@ -20,6 +20,8 @@ from app.api.auth import issue_key
 from app.db import db
 from app.models import Account, Invitation, Person, Response, StaffUser, Survey
 from app.policy.nps import category
+from app.policy.quiet_hours import SendWindow, in_window, resolve_zone
+from app.services.cadence_rules import rules_for
 from app.services.invitations import InvitationRequest, create_invitation
 from app.vocabulary import Channel, InvitationStatus, Role, StaffRole, Trigger
 
@@ -196,8 +198,13 @@ def _build(rng: random.Random, now: datetime) -> Survey:
     db.session.flush()
     _history(rng, survey, people, now)
     db.session.flush()
-    # Two fresh invitations through the real pipeline (claimed, rendered, sent to the outbox).
-    fresh = [p for p, _ in people if p.email and not _has_open(p, survey)][:2]
+    # Two fresh invitations through the real pipeline (claimed, rendered, sent to the outbox),
+    # to people inside their send window now when there are any (quiet hours hold the rest).
+    window = SendWindow.from_rules(rules_for(survey.id))
+    fresh = sorted(
+        (p for p, _ in people if p.email and not _has_open(p, survey)),
+        key=lambda p: not in_window(now, resolve_zone(p.timezone, "UTC")[0], window),
+    )[:2]
     for person in fresh:
         create_invitation(
             InvitationRequest(

@@ -23,27 +23,36 @@ class Transport:
 
 
 def store_in_outbox(entries: Sequence[OutboxEntry]) -> None:
-    """Add outbox rows to the current session; they commit with the send's results."""
+    """Keep what the outbox "sent", committed at once on a connection of its own.
+
+    The outbox stands in for a provider, so it behaves like one: what it accepted stays
+    accepted whatever happens to the delivery job afterwards. A worker killed after the send
+    but before it recorded the result leaves an outbox row *and* a claim, exactly as a real
+    provider would have delivered the message; the outbox is an honest record of what went
+    out, which the fault tests count.
+    """
+    if not entries:
+        return
     now = clock.now()
-    db.session.add_all(
-        [
-            OutboxMessage(
-                channel=e.channel,
-                message_id=e.message_id,
-                invitation_id=e.invitation_id,
-                step=e.step,
-                recipient=e.recipient,
-                sender=e.sender,
-                reply_to=e.reply_to,
-                subject=e.subject,
-                text=e.text,
-                html=e.html,
-                headers=dict(e.headers),
-                created_at=now,
-            )
-            for e in entries
-        ]
-    )
+    rows = [
+        {
+            "channel": e.channel,
+            "message_id": e.message_id,
+            "invitation_id": e.invitation_id,
+            "step": e.step,
+            "recipient": e.recipient,
+            "sender": e.sender,
+            "reply_to": e.reply_to,
+            "subject": e.subject,
+            "text": e.text,
+            "html": e.html,
+            "headers": dict(e.headers),
+            "created_at": now,
+        }
+        for e in entries
+    ]
+    with db.engine.begin() as connection:
+        connection.execute(OutboxMessage.__table__.insert(), rows)
 
 
 def _email_channel(app: Flask) -> EmailChannel:
@@ -57,7 +66,7 @@ def _email_channel(app: Flask) -> EmailChannel:
                 sandbox_mode=app.config["SENDGRID_SANDBOX"],
             )
         )
-    return OutboxEmailChannel(store_in_outbox)
+    return OutboxEmailChannel(store_in_outbox, latency=app.config["OUTBOX_LATENCY_SECONDS"])
 
 
 def _sms_channel(app: Flask) -> SmsChannel:
@@ -76,7 +85,7 @@ def _sms_channel(app: Flask) -> SmsChannel:
             status_callback=f"{app.config['BASE_URL']}/hooks/twilio/status",
             base_url=app.config["TWILIO_BASE_URL"],
         )
-    return OutboxSmsChannel(store_in_outbox)
+    return OutboxSmsChannel(store_in_outbox, latency=app.config["OUTBOX_LATENCY_SECONDS"])
 
 
 def init_app(app: Flask) -> None:

@@ -58,6 +58,9 @@ class Trigger(enum.StrEnum):
 
 class MessageStatus(enum.StrEnum):
     CLAIMED = "claimed"
+    """Claimed by a worker, not handed to the provider yet: certainly not sent."""
+    SENDING = "sending"
+    """Handed to the provider; its answer not recorded yet (in doubt if the worker died)."""
     ACCEPTED = "accepted"
     DELIVERED = "delivered"
     OPENED = "opened"
@@ -68,6 +71,8 @@ class MessageStatus(enum.StrEnum):
     UNDELIVERED = "undelivered"
     FAILED = "failed"
     UNKNOWN = "unknown"
+    SKIPPED = "skipped"
+    """Not sent on purpose (e.g. no send window before the deadline); ``error`` says why."""
 
 
 class SuppressionKind(enum.StrEnum):

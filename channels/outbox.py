@@ -1,9 +1,17 @@
 """The outbox channel: messages are kept, not sent, so a developer (``sounding outbox``, the
 /dev pages) and the tests see exactly what would have gone out. It needs no account anywhere.
+
+It imitates the providers it stands in for: email goes in batches, one "request" per
+``send`` (like SendGrid's Mail Send), texts one request per message (like Twilio). A request
+takes ``latency`` seconds (``OUTBOX_LATENCY_SECONDS``, 0 by default) and the "provider"
+accepts it halfway through: its messages are stored then, committed at once, whatever
+happens to the caller afterwards. A worker that dies mid-request leaves exactly the messages
+that "went out" -- what fault tests need.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -45,10 +53,12 @@ class OutboxEmailChannel:
     name = "outbox"
     max_batch = 1000
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, latency: float = 0.0) -> None:
         self._store = store
+        self.latency = latency
 
     def send(self, messages: Sequence[EmailMessage]) -> list[SendResult]:
+        _wait(self.latency / 2)
         entries = []
         for message in messages:
             rendered = render_email(message)
@@ -68,6 +78,7 @@ class OutboxEmailChannel:
                 )
             )
         self._store(entries)
+        _wait(self.latency / 2)
         return [
             SendResult(m.message_id, Outcome.ACCEPTED, provider_id=f"outbox-{m.message_id}")
             for m in messages
@@ -78,24 +89,33 @@ class OutboxSmsChannel:
     name = "outbox"
     max_batch = 100
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, latency: float = 0.0) -> None:
         self._store = store
+        self.latency = latency
 
     def send(self, messages: Sequence[SmsMessage]) -> list[SendResult]:
-        self._store(
-            [
-                OutboxEntry(
-                    channel="sms",
-                    message_id=m.message_id,
-                    invitation_id=m.invitation_id,
-                    step=str(m.step),
-                    recipient=m.to,
-                    text=m.body,
-                )
-                for m in messages
-            ]
-        )
-        return [
-            SendResult(m.message_id, Outcome.ACCEPTED, provider_id=f"outbox-{m.message_id}")
-            for m in messages
-        ]
+        results = []
+        for m in messages:
+            _wait(self.latency / 2)
+            self._store(
+                [
+                    OutboxEntry(
+                        channel="sms",
+                        message_id=m.message_id,
+                        invitation_id=m.invitation_id,
+                        step=str(m.step),
+                        recipient=m.to,
+                        text=m.body,
+                    )
+                ]
+            )
+            _wait(self.latency / 2)
+            results.append(
+                SendResult(m.message_id, Outcome.ACCEPTED, provider_id=f"outbox-{m.message_id}")
+            )
+        return results
+
+
+def _wait(seconds: float) -> None:
+    if seconds > 0:
+        time.sleep(seconds)

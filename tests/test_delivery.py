@@ -172,7 +172,7 @@ def test_transient_errors_give_up_after_max_attempts(
 ) -> None:
     channel.outcomes["down@x.example"] = SendResult(0, Outcome.TRANSIENT, error="503")
     [inv_id] = _setup(app, clock, ["down@x.example"])
-    for _ in range(10):
+    for _ in range(30):  # retries wait for the send window at night
         clock.advance(hours=2)
         with app.app_context():
             sweep()
@@ -232,12 +232,15 @@ def test_a_claim_whose_worker_died_is_marked_for_review_not_resent(
     [inv_id] = _setup(app, clock, ["late@x.example"], send_at=clock.now() + timedelta(hours=1))
     clock.advance(hours=1)
     with app.app_context():
-        # A worker claims the step and dies before the provider answers.
+        # A worker claims the step, hands it to the provider and dies before it answers.
         from app.jobs.delivery import claim
+        from app.jobs.handover import hand_over
         from channels.base import Step
 
         assert claim(Channel.EMAIL, [inv_id], Step.INITIAL, clock.now()) == [inv_id]
         db.session.commit()
+        message_id = db.session.scalar(select(Message.id))
+        assert hand_over([message_id], clock.now()) == {message_id}
     clock.advance(minutes=5)
     with app.app_context():
         assert sweep()["needs_review"] == 0  # still within the claim timeout
@@ -250,6 +253,34 @@ def test_a_claim_whose_worker_died_is_marked_for_review_not_resent(
         assert "may or may not have been sent" in inv.end_reason
         assert db.session.query(Message).one().status.value == "unknown"
     assert channel.sent == []
+
+
+def test_a_claim_whose_worker_died_before_the_provider_call_is_sent_once(
+    app: Flask, clock: FrozenClock, channel: ScriptedEmail
+) -> None:
+    [inv_id] = _setup(app, clock, ["early@x.example"], send_at=clock.now() + timedelta(hours=1))
+    clock.advance(hours=1)
+    with app.app_context():
+        # A worker claims the step and dies before handing it to the provider.
+        from app.jobs.delivery import claim
+        from app.jobs.handover import hand_over
+        from channels.base import Step
+
+        assert claim(Channel.EMAIL, [inv_id], Step.INITIAL, clock.now()) == [inv_id]
+        db.session.commit()
+    clock.advance(minutes=11)
+    with app.app_context():
+        stats = sweep()  # certainly not sent: released, and sent again at once
+        assert (stats["released"], stats["needs_review"]) == (1, 0)
+        inv = db.session.get(Invitation, inv_id)
+        assert inv.status == InvitationStatus.SENT
+        assert inv.attempts == 0
+        message = db.session.query(Message).one()
+        assert message.status.value == "accepted"
+        # The dead worker's message id is gone: if it came back to life it would hand
+        # nothing over, so send nothing.
+        assert hand_over([message.id - 1], clock.now()) == set()
+    assert [m.to.email for m in channel.sent] == ["early@x.example"]
 
 
 def test_suppression_wins_over_a_step_already_due(

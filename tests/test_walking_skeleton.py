@@ -5,15 +5,18 @@ the page, the answer is recorded and shows up in the responses and the NPS figur
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 from flask import Flask
 
+from app.clock import FrozenClock
 from app.db import db
+from app.jobs.sweep import sweep
 from app.models import Invitation, Message, OutboxMessage
 from tests.helpers import Api, csrf_token, issue_test_key, run_worker
 
 
-def test_invite_send_answer_record_report(rq_app: Flask) -> None:
+def test_invite_send_answer_record_report(rq_app: Flask, clock: FrozenClock) -> None:
     client = rq_app.test_client()
     api = Api(client, issue_test_key(rq_app, "admin"))
 
@@ -53,9 +56,20 @@ def test_invite_send_answer_record_report(rq_app: Flask) -> None:
     assert body["status"] == "scheduled"
     assert body["deadline_at"] is not None
 
-    # Nothing is sent until a worker runs the job.
+    # Nothing is sent until a worker runs the job; and it is 05:00 in New York, outside the
+    # send window (quiet hours): the email waits for 09:00 there, when the sweep sends it.
     with rq_app.app_context():
         assert db.session.query(OutboxMessage).count() == 0
+    run_worker(rq_app)
+    with rq_app.app_context():
+        assert db.session.query(OutboxMessage).count() == 0
+        waiting = db.session.get(Invitation, body["id"])
+        assert waiting.status.value == "scheduled"
+        opens = waiting.next_action_at
+    assert opens == datetime(2026, 11, 16, 14, 0, tzinfo=UTC)  # 09:00 EST
+    clock.set(opens)
+    with rq_app.app_context():
+        assert sweep()["enqueued"] == 1
     assert run_worker(rq_app) >= 1
 
     with rq_app.app_context():

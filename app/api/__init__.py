@@ -74,5 +74,7 @@ def _refuse_nul_in_query() -> None:
 
 def init_app(app: Flask) -> None:
     from app.api import invitations, people, reports, responses, staff, surveys  # noqa: F401
+    from app.api import non_responders as _non_responders  # noqa: F401
+    from app.api import review as _review  # noqa: F401
 
     app.register_blueprint(bp)

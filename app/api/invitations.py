@@ -13,7 +13,7 @@ from app.api.auth import current_key
 from app.api.pagination import page_of
 from app.api.people import apply_account_csm, person_fields
 from app.api.schemas import CancelIn, InvitationIn
-from app.api.serialize import invitation_json
+from app.api.serialize import invitation_json, message_json
 from app.api.surveys import get_survey_or_404
 from app.api.transaction import write
 from app.db import db
@@ -82,7 +82,10 @@ def create_invitation_view() -> Any:
 
 @bp.get("/invitations/<int:invitation_id>")
 def get_invitation(invitation_id: int) -> Any:
-    return jsonify(invitation_json(get_invitation_or_404(invitation_id)))
+    invitation = get_invitation_or_404(invitation_id)
+    body = invitation_json(invitation)
+    body["messages"] = [message_json(m) for m in invitation.messages]
+    return jsonify(body)
 
 
 @bp.get("/invitations")

@@ -101,6 +101,11 @@ def _plan_check(values: dict[str, Any]) -> None:
         raise ValueError(f"{exc.field}: {exc}") from exc
 
 
+ESCALATION_NEEDS_SMS = (
+    "escalate_to_sms: reminder 2 can only go by SMS when the survey's channels include sms"
+)
+
+
 class SurveyIn(Strict):
     name: Text255
     question: LongText | None = None
@@ -115,6 +120,7 @@ class SurveyIn(Strict):
     reminder_1_days: int = Field(3, ge=1, le=89)
     reminder_2_days: int = Field(7, ge=2, le=89)
     deadline_days: int = Field(10, ge=3, le=90)
+    escalate_to_sms: bool = False
     opens_at: Moment | None = None
     closes_at: Moment | None = None
 
@@ -123,6 +129,8 @@ class SurveyIn(Strict):
         _plan_check(self.model_dump())
         if self.opens_at and self.closes_at and self.closes_at <= self.opens_at:
             raise ValueError("closes_at: must be after opens_at")
+        if self.escalate_to_sms and Channel.SMS not in self.channels:
+            raise ValueError(ESCALATION_NEEDS_SMS)
         return self
 
 
@@ -137,6 +145,7 @@ class SurveyPatch(Strict):
     reminder_1_days: int | None = Field(None, ge=1, le=89)
     reminder_2_days: int | None = Field(None, ge=2, le=89)
     deadline_days: int | None = Field(None, ge=3, le=90)
+    escalate_to_sms: bool | None = None
     opens_at: Moment | None = None
     closes_at: Moment | None = None
     status: SurveyStatus | None = None

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from app import links
-from app.models import Account, ApiKey, Invitation, Person, Response, StaffUser, Survey
+from app.models import Account, ApiKey, Invitation, Message, Person, Response, StaffUser, Survey
 
 
 def iso(value: datetime | None) -> str | None:
@@ -66,6 +66,7 @@ def survey_json(survey: Survey) -> dict[str, Any]:
         "reminder_1_days": survey.reminder_1_days,
         "reminder_2_days": survey.reminder_2_days,
         "deadline_days": survey.deadline_days,
+        "escalate_to_sms": survey.escalate_to_sms,
         "status": survey.status.value,
         "opens_at": iso(survey.opens_at),
         "closes_at": iso(survey.closes_at),
@@ -94,6 +95,21 @@ def invitation_json(invitation: Invitation) -> dict[str, Any]:
         "end_reason": invitation.end_reason,
         "link": links.survey_url(invitation.id, invitation.deadline_at),
         "created_at": iso(invitation.created_at),
+    }
+
+
+def message_json(message: Message) -> dict[str, Any]:
+    """One step of an invitation: sent, delivered, failed, in doubt, or skipped and why."""
+    return {
+        "id": message.id,
+        "step": message.step,
+        "channel": message.channel.value,
+        "status": message.status.value,
+        "recipient": message.recipient,
+        "sent_at": iso(message.sent_at),
+        "reason_code": message.error_code,
+        "reason": message.error,
+        "created_at": iso(message.created_at),
     }
 
 

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from flask import current_app, jsonify
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from app import clock
 from app.api import bp, parse_body
 from app.api.auth import require_admin
-from app.api.schemas import SurveyIn, SurveyPatch
+from app.api.schemas import ESCALATION_NEEDS_SMS, SurveyIn, SurveyPatch
 from app.api.serialize import survey_json
 from app.api.transaction import write
 from app.db import db
 from app.errors import AppError, NotFound
-from app.models import Invitation, Survey
+from app.models import Survey
 from app.policy.lifecycle import PlanError, ReminderPlan
-from app.services.responses import ANSWERABLE
+from app.services.survey_dates import hold_until_open, pull_in_deadlines
+from app.vocabulary import Channel
 
 
 def default_question() -> str:
@@ -50,6 +50,7 @@ def create_survey() -> Any:
         reminder_1_days=data.reminder_1_days,
         reminder_2_days=data.reminder_2_days,
         deadline_days=data.deadline_days,
+        escalate_to_sms=data.escalate_to_sms,
         opens_at=data.opens_at,
         closes_at=data.closes_at,
         created_at=now,
@@ -82,28 +83,41 @@ def change_survey(survey_id: int) -> Any:
     try:
         ReminderPlan(survey.reminder_1_days, survey.reminder_2_days, survey.deadline_days)
     except PlanError as exc:
-        raise AppError(str(exc), field=exc.field) from exc
+        raise _plan_error(exc, survey, data.model_fields_set) from exc
     if survey.opens_at and survey.closes_at and survey.closes_at <= survey.opens_at:
         raise AppError("closes_at must be after opens_at", field="closes_at")
-    survey.updated_at = clock.now()
+    if survey.escalate_to_sms and Channel.SMS.value not in survey.enabled_channels:
+        field, message = ESCALATION_NEEDS_SMS.split(": ", 1)
+        raise AppError(
+            message, field=field if "escalate_to_sms" in data.model_fields_set else "channels"
+        )
+    now = clock.now()
     if "closes_at" in data.model_fields_set and survey.closes_at is not None:
-        close_links_by(survey.id, survey.closes_at, survey.updated_at)
+        pull_in_deadlines(survey.id, survey.closes_at, now)
+    if "opens_at" in data.model_fields_set and survey.opens_at is not None:
+        hold_until_open(survey.id, survey.opens_at, now)
+    survey.updated_at = now
     return jsonify(survey_json(survey))
 
 
-def close_links_by(survey_id: int, closes_at: datetime, now: datetime) -> None:
-    """A survey that closes earlier shortens the deadline of its invitations still taking
-    answers, so their links close, their reminders stop and the sweep expires them then."""
-    db.session.execute(
-        update(Invitation)
-        .where(
-            Invitation.survey_id == survey_id,
-            Invitation.status.in_(ANSWERABLE),
-            Invitation.deadline_at > closes_at,
-        )
-        .values(deadline_at=closes_at, updated_at=now)
-        .execution_options(synchronize_session=False)
+#: The fields each plan check compares: a PATCH is told about the one it sent.
+_PLAN_PAIRS = {
+    "reminder_1_days": ("reminder_1_days",),
+    "reminder_2_days": ("reminder_2_days", "reminder_1_days"),
+    "deadline_days": ("deadline_days", "reminder_2_days"),
+}
+
+
+def _plan_error(exc: PlanError, survey: Survey, sent: set[str]) -> AppError:
+    """A broken plan after a PATCH, naming a field the client sent (changing
+    ``reminder_1_days`` to 7 when reminder 2 is on day 7 is a problem with
+    ``reminder_1_days``), with the plan it would have made."""
+    field = next((f for f in _PLAN_PAIRS[exc.field] if f in sent), exc.field)
+    plan = (
+        f"reminder_1_days={survey.reminder_1_days}, reminder_2_days={survey.reminder_2_days}, "
+        f"deadline_days={survey.deadline_days}"
     )
+    return AppError(f"{exc} (the plan would be {plan})", field=field)
 
 
 @bp.get("/surveys")

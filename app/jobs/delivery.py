@@ -2,16 +2,24 @@
 
 The order of work is what makes "never send twice" hold (DESIGN.md, decision 2):
 
-1. **Claim** in one transaction: move the invitations that are still waiting for this step
-   to ``sending`` and insert one ``message`` row per step (unique per invitation and step).
+1. **Claim** in one transaction: first hold back what may not go out now
+   (:mod:`app.jobs.step_timing`: quiet hours, the survey's open date, the deadline, the
+   step's channel), then move the invitations that are still waiting for this step to
+   ``sending`` and insert one ``message`` row per step (unique per invitation and step).
    A retried or duplicated job finds nothing left to claim and does nothing.
-2. **Send** the claimed ones through the channel, outside any transaction.
-3. **Record** what the provider said, in one transaction: accepted steps move on; a
-   transient error releases the claim with a backoff (nothing went out); a permanent error
-   fails the invitation with the provider's reason; an unknown outcome goes to review.
+2. **Send** the claimed ones through the channel, outside any transaction; those answered,
+   canceled or suppressed since the claim are not sent. Right before each provider request
+   its messages are marked ``sending`` ("handed to the provider"), committed on a connection
+   of its own: a message still ``claimed`` has certainly not gone out.
+3. **Record** what the provider said, in one transaction: accepted steps move on (the next
+   step's time moved into the person's send window); a transient error releases the claim
+   with a backoff (nothing went out); a permanent error fails the invitation with the
+   provider's reason; an unknown outcome goes to review.
 
-A worker that dies between 1 and 3 leaves invitations in ``sending``; the sweep marks them
-``needs_review`` after ``CLAIM_TIMEOUT_SECONDS`` instead of sending again.
+A worker that dies between 1 and 3 leaves invitations in ``sending``. After
+``CLAIM_TIMEOUT_SECONDS`` the sweep releases those whose message was never handed to the
+provider (certainly not sent: the step goes out again) and marks the others
+``needs_review`` instead of sending again: they may or may not have gone out.
 """
 
 from __future__ import annotations
@@ -21,11 +29,13 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, exists, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from app import clock, content
 from app.db import db
+from app.jobs import step_timing
+from app.jobs.handover import drop_ended, hand_over
 from app.jobs.runtime import job
 from app.models import Invitation, Message, Person, Suppression, Survey
 from app.policy import lifecycle
@@ -42,8 +52,14 @@ from channels.base import EmailMessage, Outcome, SendResult, SmsMessage, Step
 
 log = logging.getLogger(__name__)
 
-#: How long the sweep leaves an enqueued step alone before enqueueing it again (lost job).
+#: How long the sweep leaves an enqueued step alone before enqueueing it again (lost job);
+#: the sweep reads ``SWEEP_LEASE_SECONDS`` (this is its default).
 LEASE = timedelta(minutes=5)
+
+
+def lease() -> timedelta:
+    return timedelta(seconds=current_app.config["SWEEP_LEASE_SECONDS"])
+
 
 _SENT_COLUMN = {
     Step.INITIAL: "sent_at",
@@ -70,7 +86,8 @@ def deliver(channel: Channel, invitation_ids: Sequence[int], step: Step) -> dict
 
     now = clock.now()
     suppressed = _end_suppressed(channel, invitation_ids, step, now)
-    claimed = claim(channel, invitation_ids, step, now)
+    ready = step_timing.hold_back(channel, invitation_ids, step, now)
+    claimed = claim(channel, ready, step, now)
     db.session.commit()
     stats = {"claimed": len(claimed), "suppressed": suppressed}
     if not claimed:
@@ -96,14 +113,25 @@ def deliver(channel: Channel, invitation_ids: Sequence[int], step: Step) -> dict
             )
         ).all()
     )
+    invitations, message_ids = drop_ended(invitations, message_ids, step, now)
+    stats["ended_before_send"] = len(claimed) - len(invitations)
 
     outgoing, results = _build(channel, invitations, message_ids, step)
     sender = transport().email if channel == Channel.EMAIL else transport().sms
-    for start in range(0, len(outgoing), sender.max_batch):
-        results.extend(sender.send(outgoing[start : start + sender.max_batch]))
+    # A text is one provider request per message: handing them over one by one keeps a
+    # crash from putting more than one in doubt. An email request carries a whole batch.
+    size = 1 if channel == Channel.SMS else sender.max_batch
+    handed = {r.message_id for r in results}  # could not be built: recorded as failed
+    for start in range(0, len(outgoing), size):
+        batch = outgoing[start : start + size]
+        mine = hand_over([m.message_id for m in batch], clock.now())
+        batch = [m for m in batch if m.message_id in mine]  # others released by the sweep
+        handed |= mine
+        if batch:
+            results.extend(sender.send(batch))
 
-    invitation_of = {mid: inv_id for inv_id, mid in message_ids.items()}
-    outcome_counts = record(results, invitations, invitation_of, step, clock.now())
+    invitation_of = {mid: inv_id for inv_id, mid in message_ids.items() if mid in handed}
+    outcome_counts = record(results, invitations, invitation_of, step, clock.now(), channel)
     db.session.commit()
     stats.update(outcome_counts)
     log.info("delivered %s %s: %s", channel.value, step.value, stats)
@@ -123,6 +151,9 @@ def _end_suppressed(channel: Channel, ids: Sequence[int], step: Step, now: datet
         update(Invitation)
         .where(
             Invitation.id.in_(ids),
+            # An email invitation escalated to SMS is not ended by its number's suppression:
+            # its reminder 2 goes by email instead (app.policy.reminders.step_channel).
+            Invitation.channel == channel,
             Invitation.status == lifecycle.STEP_FROM[step],
             Invitation.person_id.in_(blocked_people),
         )
@@ -139,17 +170,30 @@ def _end_suppressed(channel: Channel, ids: Sequence[int], step: Step, now: datet
 
 
 def claim(channel: Channel, ids: Sequence[int], step: Step, now: datetime) -> list[int]:
-    """Claim ``step`` for those of ``ids`` still waiting for it; returns the claimed ids."""
-    active_surveys = select(Survey.id).where(Survey.status == SurveyStatus.ACTIVE)
+    """Claim ``step`` for those of ``ids`` still waiting for it; returns the claimed ids.
+
+    ``ids`` went through :func:`app.jobs.step_timing.hold_back` (the step goes out on
+    ``channel`` now); the conditions here are the ones that must hold at the very moment of
+    the claim: still waiting for this step, before the deadline, the survey active and open,
+    and no message for this step yet (sent, skipped or in review)."""
+    open_surveys = select(Survey.id).where(
+        Survey.status == SurveyStatus.ACTIVE,
+        or_(Survey.opens_at.is_(None), Survey.opens_at <= now),
+    )
+    channels = [channel]
+    if channel == Channel.SMS and step == Step.REMINDER_2:
+        channels.append(Channel.EMAIL)  # escalation: reminder 2 of an email invitation
+    already = exists().where(Message.invitation_id == Invitation.id, Message.step == step.value)
     claimed = list(
         db.session.scalars(
             update(Invitation)
             .where(
                 Invitation.id.in_(ids),
-                Invitation.channel == channel,
+                Invitation.channel.in_(channels),
                 Invitation.status == lifecycle.STEP_FROM[step],
                 Invitation.deadline_at > now,
-                Invitation.survey_id.in_(active_surveys.scalar_subquery()),
+                Invitation.survey_id.in_(open_surveys.scalar_subquery()),
+                ~already,
             )
             .values(
                 status=InvitationStatus.SENDING,
@@ -226,10 +270,14 @@ def record(
     invitation_of: dict[int, int],
     step: Step,
     now: datetime,
+    channel: Channel | None = None,
 ) -> dict[str, int]:
     """Write what the provider said. Updates are conditional on the invitation still being in
-    ``sending`` for this step, so an answer that arrived meanwhile is never overwritten."""
+    ``sending`` for this step, so an answer that arrived meanwhile is never overwritten; or
+    in ``needs_review`` for this step because the sweep gave up waiting: the provider's late
+    answer settles the review."""
     by_id = {inv.id: inv for inv in invitations}
+    quiet = step_timing.quiet_of_invitations(invitations)
     seen = {r.message_id for r in results}
     results = list(results) + [
         SendResult(mid, Outcome.UNKNOWN, error="the channel returned no result for it")
@@ -241,13 +289,16 @@ def record(
     msg_table = Message.__table__
     still_sending = (
         (inv_table.c.id == bindparam("b_id"))
-        & (inv_table.c.status == InvitationStatus.SENDING.value)
+        & (
+            (inv_table.c.status == InvitationStatus.SENDING.value)
+            | (inv_table.c.status == InvitationStatus.NEEDS_REVIEW.value)
+        )
         & (inv_table.c.sending_step == step.value)
     )
     invitation_rows: list[dict[str, object]] = []
     message_rows: list[dict[str, object]] = []
     released: list[int] = []
-    to_suppress: list[tuple[Invitation, str]] = []
+    refused: list[tuple[Invitation, str]] = []
     for result in results:
         inv_id = invitation_of[result.message_id]
         invitation = by_id[inv_id]
@@ -269,13 +320,12 @@ def record(
         }
         if result.outcome == Outcome.ACCEPTED:
             status = lifecycle.STEP_TO[step]
-            times = _schedule(invitation)
             row.update(
                 status=status.value,
                 attempts=0,
                 ended_at=None,
                 end_reason=None,
-                next_action_at=lifecycle.next_action_at(status, times, now),
+                next_action_at=step_timing.next_look(invitation, status, now, quiet[inv_id]),
                 **{_SENT_COLUMN[step]: now},
             )
             msg.update(status=MessageStatus.ACCEPTED.value, sent_at=now)
@@ -303,6 +353,18 @@ def record(
                 released.append(result.message_id)
                 invitation_rows.append(row)
                 continue
+        elif result.outcome == Outcome.PERMANENT and channel not in (None, invitation.channel):
+            # An escalated reminder 2 the provider refused: the invitation itself is fine (its
+            # email and link still work); it waits for its deadline without that reminder.
+            row.update(
+                status=lifecycle.STEP_FROM[step].value,
+                attempts=invitation.attempts,
+                ended_at=None,
+                next_action_at=invitation.deadline_at,
+                last_error=f"{step.value} by {channel}: {result.error_code or 'failed'}: "
+                f"{result.error}",
+            )
+            msg.update(status=MessageStatus.FAILED.value)
         elif result.outcome == Outcome.PERMANENT:
             row.update(
                 status=InvitationStatus.FAILED.value,
@@ -325,14 +387,10 @@ def record(
         invitation_rows.append(row)
         message_rows.append(msg)
         if result.suppress:
-            to_suppress.append((invitation, result.suppress))
+            refused.append((invitation, result.suppress))
 
     for group in _uniform_groups(invitation_rows):
         db.session.execute(inv_table.update().where(still_sending), group)
-    # After the rows above: this invitation ends as `failed` with the provider's reason, and
-    # the suppression then ends the recipient's *other* open invitations.
-    for invitation, reason in to_suppress:
-        _suppress_recipient(invitation, reason, now)
     # Not over a provider's status callback that overtook this job (a batch of texts takes
     # a while): it already said more than the send's answer.
     # (No IN here: executemany cannot expand one.)
@@ -345,6 +403,10 @@ def record(
     if released:
         # Nothing went out: forget the claim's message row so the retry can claim again.
         db.session.execute(delete(Message).where(Message.id.in_(released)))
+    # After the outcomes: the refused invitation keeps the provider's reason (failed); the
+    # suppression ends the address's other open invitations.
+    for invitation, reason in refused:
+        _suppress_recipient(invitation, channel or invitation.channel, reason, now)
     return counts
 
 
@@ -356,18 +418,13 @@ def _uniform_groups(rows: list[dict[str, object]]) -> list[list[dict[str, object
     return list(groups.values())
 
 
-def _schedule(invitation: Invitation) -> lifecycle.Schedule:
-    return lifecycle.Schedule(
-        invitation.scheduled_at,
-        invitation.reminder_1_at,
-        invitation.reminder_2_at,
-        invitation.deadline_at,
-    )
-
-
-def _suppress_recipient(invitation: Invitation, reason: str, now: datetime) -> None:
+def _suppress_recipient(
+    invitation: Invitation, channel: Channel, reason: str, now: datetime
+) -> None:
+    """The provider refused the address the step went to (the step's channel: an escalated
+    reminder 2 went to the phone of an email invitation)."""
     person = invitation.person
-    if invitation.channel == Channel.SMS and person.phone:
+    if channel == Channel.SMS and person.phone:
         suppress(
             SuppressionKind.PHONE,
             person.phone,
@@ -375,7 +432,7 @@ def _suppress_recipient(invitation: Invitation, reason: str, now: datetime) -> N
             now,
             detail=f"provider refused invitation {invitation.id}",
         )
-    elif invitation.channel == Channel.EMAIL and person.email:
+    elif channel == Channel.EMAIL and person.email:
         suppress(
             SuppressionKind.EMAIL,
             person.email,

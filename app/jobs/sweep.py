@@ -2,10 +2,18 @@
 
 Redis only carries work the sweep can rebuild (DESIGN.md, decision 1): every run finds what
 is due in the database and enqueues it again, so an emptied Redis loses nothing. On
-PostgreSQL the due rows are taken with ``FOR UPDATE SKIP LOCKED``, so several sweeps (one per
-worker) can run at once without enqueueing the same invitation twice in one pass; a lease
-(``next_action_at`` pushed a few minutes ahead) keeps the next sweep from enqueueing it
-again while its job is still queued.
+PostgreSQL the due rows are taken with ``FOR UPDATE SKIP LOCKED`` (of the invitation rows
+only), so several sweeps (one per worker) can run at once without enqueueing the same
+invitation twice in one pass; a lease (``next_action_at`` pushed ``SWEEP_LEASE_SECONDS``
+ahead, in the same transaction) keeps the next sweep from enqueueing it again while its job is
+still queued. The lease is only about efficiency: a job enqueued twice claims nothing the
+second time, and a job lost with Redis is enqueued again once its lease runs out.
+
+Each due step is routed to its channel's job by :func:`app.policy.reminders.step_channel`
+(reminder 2 of an email invitation may go by SMS); the delivery job checks it again.
+
+Claims left behind by a dead worker (``CLAIM_TIMEOUT_SECONDS``): those never handed to the
+provider are released and go out again; the others go to review (``needs_review``).
 """
 
 from __future__ import annotations
@@ -15,16 +23,18 @@ from collections import defaultdict
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import case, delete, or_, select, update
 
 from app import clock
 from app.db import db
-from app.jobs.delivery import JOB_FOR_CHANNEL, LEASE, claim_timeout
+from app.jobs import step_timing
+from app.jobs.delivery import JOB_FOR_CHANNEL, claim_timeout, lease
 from app.jobs.queue import enqueue_after_commit
 from app.jobs.runtime import job
-from app.models import Invitation, Message, Survey
-from app.policy import lifecycle
+from app.models import Invitation, Message, Person, Survey
+from app.policy import lifecycle, reminders
 from app.vocabulary import Channel, InvitationStatus, MessageStatus, SurveyStatus
+from channels.base import Step
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +48,7 @@ MAX_PASSES = 40
 def sweep() -> dict[str, int]:
     now = clock.now()
     stats = {
+        "released": release_unsent_claims(now),
         "needs_review": mark_stale_claims(now),
         "expired": expire(now),
         "links_opened": open_links(now),
@@ -50,9 +61,63 @@ def sweep() -> dict[str, int]:
     return stats
 
 
+def release_unsent_claims(now: datetime) -> int:
+    """Claims nobody finished within the timeout whose message was never handed to the
+    provider: certainly not sent, so the step goes out again (counted as a failed attempt,
+    so a batch that kills its workers ends in review rather than looping).
+
+    The message row is deleted first: a slow worker that is still alive marks its messages
+    "handed over" with a conditional update of the same rows, so exactly one of the two wins
+    -- the worker (the claim then goes to review below) or the sweep (the worker then finds
+    nothing to hand over and sends nothing)."""
+    cutoff = now - claim_timeout()
+    stale = (
+        select(Invitation.id)
+        .where(
+            Invitation.status == S.SENDING,
+            Invitation.claimed_at < cutoff,
+            Invitation.sending_step == Message.step,
+            Invitation.attempts + 1 < lifecycle.MAX_ATTEMPTS,
+        )
+        .scalar_subquery()
+    )
+    released = list(
+        db.session.scalars(
+            delete(Message)
+            .where(Message.invitation_id.in_(stale), Message.status == MessageStatus.CLAIMED)
+            .returning(Message.invitation_id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    if not released:
+        return 0
+    back_to = case(
+        *(
+            (Invitation.sending_step == step.value, status.value)
+            for step, status in lifecycle.STEP_FROM.items()
+        ),
+    )
+    db.session.execute(
+        update(Invitation)
+        .where(Invitation.id.in_(released), Invitation.status == S.SENDING)
+        .values(
+            status=back_to,
+            next_action_at=now,
+            attempts=Invitation.attempts + 1,
+            sending_step=None,
+            claimed_at=None,
+            last_error="the worker stopped before handing this step to the provider",
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return len(released)
+
+
 def mark_stale_claims(now: datetime) -> int:
-    """A claim nobody finished within the timeout: the worker died before or after the
-    provider call. Do not send again; put it in front of a person."""
+    """A claim nobody finished within the timeout, handed to the provider (or stuck too
+    often): the worker died before it recorded the provider's answer. Do not send again;
+    put it in front of a person."""
     cutoff = now - claim_timeout()
     stale = list(
         db.session.scalars(
@@ -62,8 +127,8 @@ def mark_stale_claims(now: datetime) -> int:
                 status=S.NEEDS_REVIEW,
                 next_action_at=None,
                 updated_at=now,
-                end_reason="the worker stopped after claiming this step, before recording "
-                "the provider's answer; it may or may not have been sent",
+                end_reason="the worker stopped after handing this step to the provider, "
+                "before recording its answer; it may or may not have been sent",
             )
             .returning(Invitation.id)
             .execution_options(synchronize_session=False)
@@ -72,7 +137,10 @@ def mark_stale_claims(now: datetime) -> int:
     if stale:
         db.session.execute(
             update(Message)
-            .where(Message.invitation_id.in_(stale), Message.status == MessageStatus.CLAIMED)
+            .where(
+                Message.invitation_id.in_(stale),
+                Message.status.in_((MessageStatus.CLAIMED, MessageStatus.SENDING)),
+            )
             .values(
                 status=MessageStatus.UNKNOWN,
                 updated_at=now,
@@ -123,34 +191,56 @@ def open_links(now: datetime) -> int:
 def enqueue_due(now: datetime) -> int:
     """Enqueue every due step, in batches of ``JOB_BATCH_SIZE`` per channel and step."""
     batch_size = current_app.config["JOB_BATCH_SIZE"]
-    active = select(Survey.id).where(Survey.status == SurveyStatus.ACTIVE).scalar_subquery()
     total = 0
     for _ in range(MAX_PASSES):
         due = db.session.execute(
-            select(Invitation.id, Invitation.channel, Invitation.status)
+            select(
+                Invitation.id,
+                Invitation.channel,
+                Invitation.status,
+                Survey.escalate_to_sms,
+                Survey.channels,
+                Person.phone,
+                step_timing.phone_suppressed().label("phone_suppressed"),
+            )
+            .join(Survey, Survey.id == Invitation.survey_id)
+            .join(Person, Person.id == Invitation.person_id)
             .where(
                 Invitation.next_action_at <= now,
                 Invitation.status.in_((S.SCHEDULED, S.SENT, S.REMINDED_1)),
                 Invitation.channel.in_(tuple(JOB_FOR_CHANNEL)),
                 Invitation.deadline_at > now,
-                Invitation.survey_id.in_(active),
+                Survey.status == SurveyStatus.ACTIVE,
+                or_(Survey.opens_at.is_(None), Survey.opens_at <= now),
             )
             .order_by(Invitation.next_action_at)
             .limit(PASS_SIZE)
-            .with_for_update(skip_locked=True)
+            # Lock the invitation rows only: a sweep must not skip a survey's or a person's
+            # invitations because another sweep holds that survey or person row.
+            .with_for_update(skip_locked=True, of=Invitation)
         ).all()
         if not due:
             db.session.commit()
             break
         groups: dict[tuple[Channel, str], list[int]] = defaultdict(list)
-        for inv_id, channel, status in due:
-            step = lifecycle.step_after(status)
-            if step is not None:
-                groups[(channel, step.value)].append(inv_id)
+        for row in due:
+            step = lifecycle.step_after(row.status)
+            if step is None:
+                continue
+            channel = reminders.step_channel(
+                row.channel,
+                step,
+                step_timing.escalation(
+                    row.escalate_to_sms, row.channels, row.phone, row.phone_suppressed
+                )
+                if step == Step.REMINDER_2
+                else reminders.Escalation(),
+            )
+            groups[(channel, step.value)].append(row.id)
         db.session.execute(
             update(Invitation)
-            .where(Invitation.id.in_([row[0] for row in due]))
-            .values(next_action_at=now + LEASE)
+            .where(Invitation.id.in_([row.id for row in due]))
+            .values(next_action_at=now + lease())
             .execution_options(synchronize_session=False)
         )
         for (channel, step), ids in groups.items():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, Text
+from sqlalchemy import String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import db
@@ -30,6 +30,9 @@ class Survey(db.Model):
     reminder_1_days: Mapped[int] = mapped_column(default=3)
     reminder_2_days: Mapped[int] = mapped_column(default=7)
     deadline_days: Mapped[int] = mapped_column(default=10)
+    escalate_to_sms: Mapped[bool] = mapped_column(default=False, server_default=false())
+    """Send reminder 2 by SMS to people asked by email who have a mobile number, when the
+    survey has the sms channel (see :func:`app.policy.reminders.step_channel`)."""
     status: Mapped[SurveyStatus] = mapped_column(
         enum_column_type(SurveyStatus), default=SurveyStatus.ACTIVE
     )

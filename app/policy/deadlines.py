@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from babel import Locale, UnknownLocaleError
-from babel.dates import format_date
+from babel import Locale
+from babel.dates import format_date, format_time
+
+from app.i18n import parse_locale, translate
 
 DEFAULT_TIMEZONE = "UTC"
 DEFAULT_LOCALE = "en"
@@ -33,10 +35,7 @@ def deadline_after(start: datetime, days: int, timezone: str | None) -> datetime
 
 
 def _locale(name: str | None) -> Locale:
-    try:
-        return Locale.parse((name or DEFAULT_LOCALE).replace("-", "_"))
-    except (UnknownLocaleError, ValueError, TypeError):
-        return Locale.parse(DEFAULT_LOCALE)
+    return parse_locale(name or DEFAULT_LOCALE)
 
 
 def format_day(moment: datetime, timezone: str | None, locale: str | None) -> str:
@@ -47,5 +46,18 @@ def format_day(moment: datetime, timezone: str | None, locale: str | None) -> st
     return format_date(local.date(), "full", locale=_locale(locale))
 
 
+#: A deadline at or after this local time reads as the whole day ("closes on Tuesday").
+_END_OF_DAY = time(23, 59)
+
+
 def closes_on(deadline_at: datetime, timezone: str | None, locale: str | None) -> str:
-    return f"This survey closes on {format_day(deadline_at, timezone, locale)}."
+    """The deadline as the person reads it, in their language and time zone: "This survey
+    closes on Tuesday, 1 December 2026." A deadline that is not the end of the local day
+    (a survey closing at 12:00) says the time too: "... on Tuesday, 1 December 2026 at 12:00."
+    """
+    local = deadline_at.astimezone(zone(timezone))
+    day = format_day(deadline_at, timezone, locale)
+    if local.time() >= _END_OF_DAY:
+        return translate("This survey closes on {date}.", locale).format(date=day)
+    at = format_time(local.time(), "short", locale=_locale(locale))
+    return translate("This survey closes on {date} at {time}.", locale).format(date=day, time=at)

@@ -155,7 +155,8 @@ def create_invitation(request: InvitationRequest, now: datetime) -> Invitation:
 
 
 def cancel_invitation(invitation: Invitation, now: datetime, reason: str) -> None:
-    if not invitation.is_open:
+    """Withdraw an open invitation (its reminders stop at once), or settle one in review."""
+    if not (invitation.is_open or invitation.status == InvitationStatus.NEEDS_REVIEW):
         raise Conflict(
             f"Invitation {invitation.id} is already {invitation.status.value}.", code="not_open"
         )

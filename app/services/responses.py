@@ -31,11 +31,14 @@ class SurveyClosed(Conflict):
 
 
 def is_answerable(invitation: Invitation, now: datetime) -> bool:
-    """Open (or answered) and before the deadline; an archived survey takes no answers (a
-    paused one still does: pausing holds sending, not the people who already have a link)."""
+    """Open for an answer: before its deadline and before the survey closes (an answer given
+    earlier cannot be changed after the close either). An archived survey takes no answers; a
+    paused one still does (pausing holds sending, not the people who already have a link)."""
+    closes_at = invitation.survey.closes_at
     return (
         invitation.status in ANSWERABLE
         and now < invitation.deadline_at
+        and (closes_at is None or now < closes_at)
         and invitation.survey.status != SurveyStatus.ARCHIVED
     )
 

@@ -1,0 +1,35 @@
+"""POST /api/v1/invitations/<id>/review: settle an invitation in review (admins)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify
+
+from app import clock
+from app.api import bp, parse_body
+from app.api.auth import current_key, require_admin
+from app.api.invitations import get_invitation_or_404
+from app.api.schemas import Strict
+from app.api.serialize import invitation_json, message_json
+from app.api.transaction import write
+from app.services.review import settle_review
+
+
+class ReviewIn(Strict):
+    sent: bool
+    """What the provider's log says: did the message in doubt go out?"""
+
+
+@bp.post("/invitations/<int:invitation_id>/review")
+@require_admin
+@write
+def review_invitation(invitation_id: int) -> Any:
+    invitation = get_invitation_or_404(invitation_id)
+    data = parse_body(ReviewIn)
+    key = current_key()
+    who = key.staff_user.name if key.staff_user else f"API key {key.prefix}"
+    settle_review(invitation, data.sent, clock.now(), who)
+    body = invitation_json(invitation)
+    body["messages"] = [message_json(m) for m in invitation.messages]
+    return jsonify(body)
