@@ -8,6 +8,7 @@ HTML-escaped values for the HTML part.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ from app.i18n import translate
 from app.models import Invitation, StaffUser
 from app.policy.deadlines import closes_on
 from app.policy.sender import Sender, choose_from
+from app.policy.sms import ENGLISH, SmsPhrases
 from channels.base import Address, EmailContent, EmailMessage, SmsMessage, Step
 
 SCORES = range(11)
@@ -153,6 +155,13 @@ def email_message(
     )
 
 
+def sms_phrases(locale: str | None) -> SmsPhrases:
+    """The survey texts' fixed wording in the person's language (app/translations)."""
+    return SmsPhrases(
+        **{f.name: translate(getattr(ENGLISH, f.name), locale) for f in dataclasses.fields(ENGLISH)}
+    )
+
+
 def sms_message(invitation: Invitation, message_id: int, step: Step) -> SmsMessage:
     """The text for one step: the first within two segments (app.policy.sms), reminders
     short and marked as such; the status callback names our message (``?m=``)."""
@@ -165,6 +174,7 @@ def sms_message(invitation: Invitation, message_id: int, step: Step) -> SmsMessa
     company = branding().company
     question = invitation.survey.question
     deadline = sms_day(invitation.deadline_at, person.timezone, person.locale)
+    phrases = sms_phrases(person.locale)
     if step == Step.INITIAL:
         csm = sender_of(invitation)
         composed = compose_invitation(
@@ -172,10 +182,15 @@ def sms_message(invitation: Invitation, message_id: int, step: Step) -> SmsMessa
             question=question,
             deadline=deadline,
             csm_name=csm.from_name if csm is not None else None,
+            phrases=phrases,
         )
     else:
         composed = compose_reminder(
-            company=company, question=question, deadline=deadline, last=step == Step.REMINDER_2
+            company=company,
+            question=question,
+            deadline=deadline,
+            last=step == Step.REMINDER_2,
+            phrases=phrases,
         )
     return SmsMessage(
         message_id=message_id,

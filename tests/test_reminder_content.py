@@ -85,9 +85,12 @@ def test_spanish_text_message_reminder(app: Flask, api: Api, clock: FrozenClock)
     )
     run_until(app, clock, AFTER)
     first, reminder_1, _ = outbox(app, inv["id"])
-    assert "Esta encuesta se cierra el jueves, 26 de noviembre de 2026." in first.text
-    assert not first.text.startswith("Recordatorio")
-    assert reminder_1.text.startswith("Recordatorio: Hi Pat, it's Acme.")
+    # Texts are short: the deadline is the short local day, in the person's language.
+    assert "antes del jue 26 de nov." in first.text
+    assert first.text.startswith("Hola de parte de Acme.")
+    assert first.text.endswith("Responda STOP para darse de baja.")
+    assert reminder_1.text.startswith("Recordatorio de Acme:")
+    assert "antes del jue 26 de nov." in reminder_1.text
 
 
 def test_a_deadline_pulled_in_by_the_close_says_its_time(

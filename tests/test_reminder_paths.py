@@ -238,7 +238,7 @@ def test_stop_mid_way_ends_an_sms_invitation(
         ("initial", "sms", "+33612345678"),
         ("reminder_1", "sms", "+33612345678"),
     ]
-    assert sent[1].text.startswith("Reminder: ")
+    assert sent[1].text.startswith("Reminder from Acme:")
     with app.app_context():  # the person replied STOP (the inbound SMS webhook records it)
         suppress(SuppressionKind.PHONE, "+33612345678", SuppressionReason.SMS_STOP, clock.now())
         db.session.commit()

@@ -167,7 +167,7 @@ def test_reminder_2_escalates_to_sms(app: Flask, api: Api, clock: FrozenClock) -
         ("reminder_1", "email", "pat@globex.example"),
         ("reminder_2", "sms", "+33612345678"),
     ]
-    assert sent[2].text.startswith("Reminder: Hi Pat, it's Acme.")
+    assert sent[2].text.startswith("Last reminder from Acme:")
     reminder_2 = messages(app, inv["id"])["reminder_2"]
     assert (reminder_2.channel.value, reminder_2.status.value) == ("sms", "accepted")
     ended = invitation(app, inv["id"])

@@ -106,3 +106,19 @@ def test_what_the_names_would_cost_as_typed() -> None:
     assert count_segments(cyrillic_first_name) == SegmentInfo(Encoding.UCS2, 162, 3)
     very_long = f"Hi, it's {VERY_LONG} from Acme. {TAIL}"
     assert count_segments(very_long).segments == 3
+
+
+@pytest.mark.parametrize("locale", ["fr", "es", "de", "en"])
+def test_translated_first_texts_fit_two_segments(locale: str) -> None:
+    from app.content import sms_phrases
+    from app.policy.sms import compose_invitation
+
+    composed = compose_invitation(
+        company="Acme",
+        question="How likely are you to recommend Acme to a friend or colleague?",
+        deadline="jeu. 26 nov",
+        csm_name="Maximilian Alexander Featherstonehaugh",
+        phrases=sms_phrases(locale),
+    )
+    assert composed.info.segments <= 2
+    assert "STOP" in composed.text and "0" in composed.text and "10" in composed.text

@@ -82,10 +82,14 @@ def create_invitation_view() -> Any:
 
 @bp.get("/invitations/<int:invitation_id>")
 def get_invitation(invitation_id: int) -> Any:
-    invitation = get_invitation_or_404(invitation_id)
+    return jsonify(invitation_detail(get_invitation_or_404(invitation_id)))
+
+
+def invitation_detail(invitation: Invitation) -> dict[str, Any]:
+    """One invitation with its messages (each step: channel, status, times, reasons)."""
     body = invitation_json(invitation)
     body["messages"] = [message_json(m) for m in invitation.messages]
-    return jsonify(body)
+    return body
 
 
 @bp.get("/invitations")
@@ -114,7 +118,7 @@ def cancel_invitation_view(invitation_id: int) -> Any:
     key = current_key()
     who = key.staff_user.name if key.staff_user else f"API key {key.prefix}"
     cancel_invitation(invitation, clock.now(), data.reason or f"canceled by {who}")
-    return jsonify(invitation_json(invitation))
+    return jsonify(invitation_detail(invitation))
 
 
 def _int_arg(name: str) -> int:

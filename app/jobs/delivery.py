@@ -396,6 +396,7 @@ def record(
     # (No IN here: executemany cannot expand one.)
     unreported = (msg_table.c.id == bindparam("b_mid")) & (
         (msg_table.c.status == MessageStatus.CLAIMED.value)
+        | (msg_table.c.status == MessageStatus.SENDING.value)
         | (msg_table.c.status == MessageStatus.UNKNOWN.value)
     )
     for group in _uniform_groups(message_rows):

@@ -157,12 +157,41 @@ def _gsm_only(value: str) -> str:
     return _one_line("".join(c for c in folded if c in GSM7_BASIC or c in GSM7_EXTENSION))
 
 
-def _invitation_text(sender: str | None, company: str, question: str, deadline: str) -> str:
-    greeting = f"Hi, it's {sender} from {company}." if sender else f"Hi from {company}."
-    return (
-        f"{greeting} {question} Reply with a number from 0 to 10 by {deadline}. "
-        "Reply STOP to opt out."
+@dataclass(frozen=True, slots=True)
+class SmsPhrases:
+    """The fixed wording of survey texts, with ``str.format`` fields. English by default; the
+    application passes the person's language (``app.content``). Whatever the language, the
+    keywords stay STOP and the scale stays 0 to 10: they are what Twilio and the reply
+    parser understand."""
+
+    greet_sender: str = "Hi, it's {sender} from {company}."
+    greet_company: str = "Hi from {company}."
+    ask: str = "Reply with a number from 0 to 10 by {deadline}."
+    opt_out: str = "Reply STOP to opt out."
+    reminder: str = "Reminder from {company}:"
+    last_reminder: str = "Last reminder from {company}:"
+    reminder_short: str = "please reply to our survey with a number from 0 to 10 by {deadline}."
+
+
+ENGLISH = SmsPhrases()
+
+
+def fold_phrases(phrases: SmsPhrases) -> SmsPhrases:
+    """The phrases with their letters folded to GSM-7 look-alikes (``número`` → ``numero``)."""
+    return SmsPhrases(
+        **{name: gsm_fold(getattr(phrases, name)) for name in SmsPhrases.__dataclass_fields__}
     )
+
+
+def _invitation_text(
+    sender: str | None, company: str, question: str, deadline: str, phrases: SmsPhrases
+) -> str:
+    greeting = (
+        phrases.greet_sender.format(sender=sender, company=company)
+        if sender
+        else phrases.greet_company.format(company=company)
+    )
+    return f"{greeting} {question} {phrases.ask.format(deadline=deadline)} {phrases.opt_out}"
 
 
 def _candidates(csm_name: str | None, company: str) -> list[tuple[str | None, str]]:
@@ -197,6 +226,7 @@ def compose_invitation(
     deadline: str,
     csm_name: str | None = None,
     max_segments: int = 2,
+    phrases: SmsPhrases = ENGLISH,
 ) -> ComposedSms:
     """The first survey text, kept within ``max_segments`` by shortening only the names.
 
@@ -213,11 +243,17 @@ def compose_invitation(
     when = _one_line(deadline)
     if not comp or not q or not when:
         raise ValueError("company, question and deadline must not be empty")
-    for sender, shown_company in _candidates(name, comp):
-        text = _invitation_text(sender, shown_company, q, when)
-        info = count_segments(text)
-        if info.segments <= max_segments:
-            return ComposedSms(text, info, sender, shown_company)
+    # Accented wording (a translation, the question) turns the whole text UCS-2, which fits
+    # less than half as much: the last resort is the same text folded to GSM-7 letters.
+    for words, question_shown, day in (
+        (phrases, q, when),
+        (fold_phrases(phrases), gsm_fold(q), gsm_fold(when)),
+    ):
+        for sender, shown_company in _candidates(name, comp):
+            text = _invitation_text(sender, shown_company, question_shown, day, words)
+            info = count_segments(text)
+            if info.segments <= max_segments:
+                return ComposedSms(text, info, sender, shown_company)
     raise SmsTooLong(
         f"the question and deadline do not fit in {max_segments} segment(s): shorten the question"
     )

@@ -35,14 +35,17 @@ from babel.dates import format_skeleton
 
 from app.policy.deadlines import zone
 from app.policy.sms import (
+    ENGLISH,
     ComposedSms,
     InvalidReply,
     Keyword,
     Problem,
     ScoreReply,
+    SmsPhrases,
     SmsTooLong,
     classify_keyword,
     count_segments,
+    fold_phrases,
     gsm_fold,
     is_gsm7,
     parse_reply,
@@ -187,26 +190,29 @@ def sms_day(moment: datetime, timezone: str | None, locale: str | None) -> str:
 
 
 def compose_reminder(
-    *, company: str, question: str, deadline: str, last: bool = False, max_segments: int = 2
+    *,
+    company: str,
+    question: str,
+    deadline: str,
+    last: bool = False,
+    max_segments: int = 2,
+    phrases: SmsPhrases = ENGLISH,
 ) -> ComposedSms:
     """A reminder: marked as one, with the deadline and the opt-out wording, one segment when
     it can be. It repeats the question when that still fits in one segment, else points back
     to it; the company is transliterated to GSM-7 before a text would turn UCS-2."""
-    label = "Last reminder" if last else "Reminder"
     companies = [_line(company)]
     if not is_gsm7(companies[0]):
         companies.append(_line(gsm_fold(company)))
     q, when = _line(question), _line(deadline)
     texts = []
-    for comp in companies:
-        texts.append(
-            f"{label} from {comp}: {q} Reply with a number from 0 to 10 by {when}. "
-            "Reply STOP to opt out."
-        )
-        texts.append(
-            f"{label} from {comp}: please reply to our survey with a number from 0 to 10 "
-            f"by {when}. Reply STOP to opt out."
-        )
+    folded = fold_phrases(phrases)
+    for words, question, day in ((phrases, q, when), (folded, gsm_fold(q), gsm_fold(when))):
+        label = words.last_reminder if last else words.reminder
+        for comp in companies:
+            lead = label.format(company=comp)
+            texts.append(f"{lead} {question} {words.ask.format(deadline=day)} {words.opt_out}")
+            texts.append(f"{lead} {words.reminder_short.format(deadline=day)} {words.opt_out}")
     counted = [(count_segments(t), t) for t in texts]
     for limit in (1, max_segments):
         for info, text in counted:
