@@ -70,6 +70,15 @@ class MessageStatus(enum.StrEnum):
     UNKNOWN = "unknown"
 
 
+class ClickState(enum.StrEnum):
+    """What became of a score-link click (see app/policy/clicks.py)."""
+
+    PENDING = "pending"
+    ANSWERED = "answered"
+    SCANNER = "scanner"
+    SUPERSEDED = "superseded"
+
+
 class SuppressionKind(enum.StrEnum):
     EMAIL = "email"
     PHONE = "phone"

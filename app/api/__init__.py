@@ -73,6 +73,6 @@ def _refuse_nul_in_query() -> None:
 
 
 def init_app(app: Flask) -> None:
-    from app.api import invitations, people, reports, responses, staff, surveys  # noqa: F401
+    from app.api import invitations, people, reports, responses, staff, survey_email, surveys  # noqa: F401
 
     app.register_blueprint(bp)

@@ -12,7 +12,7 @@ from app import clock
 from app.api import bp, parse_body
 from app.api.auth import require_admin
 from app.api.schemas import SurveyIn, SurveyPatch
-from app.api.serialize import survey_json
+from app.api.survey_email import check_templates, survey_out
 from app.api.transaction import write
 from app.db import db
 from app.errors import AppError, NotFound
@@ -52,12 +52,16 @@ def create_survey() -> Any:
         deadline_days=data.deadline_days,
         opens_at=data.opens_at,
         closes_at=data.closes_at,
+        email_subject=data.email_subject,
+        email_html=data.email_html,
+        email_text=data.email_text,
         created_at=now,
         updated_at=now,
     )
+    check_templates(survey, data.model_fields_set)
     db.session.add(survey)
     db.session.flush()
-    return jsonify(survey_json(survey)), 201
+    return jsonify(survey_out(survey)), 201
 
 
 @bp.patch("/surveys/<int:survey_id>")
@@ -76,9 +80,13 @@ def change_survey(survey_id: int) -> Any:
             "follow_up_promoter",
             "follow_up_passive",
             "follow_up_detractor",
+            "email_subject",
+            "email_html",
+            "email_text",
         ):
             raise AppError(f"{name} cannot be null", field=name)
         setattr(survey, name, value)
+    check_templates(survey, data.model_fields_set)
     try:
         ReminderPlan(survey.reminder_1_days, survey.reminder_2_days, survey.deadline_days)
     except PlanError as exc:
@@ -88,7 +96,7 @@ def change_survey(survey_id: int) -> Any:
     survey.updated_at = clock.now()
     if "closes_at" in data.model_fields_set and survey.closes_at is not None:
         close_links_by(survey.id, survey.closes_at, survey.updated_at)
-    return jsonify(survey_json(survey))
+    return jsonify(survey_out(survey))
 
 
 def close_links_by(survey_id: int, closes_at: datetime, now: datetime) -> None:
@@ -109,9 +117,9 @@ def close_links_by(survey_id: int, closes_at: datetime, now: datetime) -> None:
 @bp.get("/surveys")
 def list_surveys() -> Any:
     surveys = db.session.scalars(select(Survey).order_by(Survey.id))
-    return jsonify({"data": [survey_json(s) for s in surveys], "next_cursor": None})
+    return jsonify({"data": [survey_out(s) for s in surveys], "next_cursor": None})
 
 
 @bp.get("/surveys/<int:survey_id>")
 def get_survey(survey_id: int) -> Any:
-    return jsonify(survey_json(get_survey_or_404(survey_id)))
+    return jsonify(survey_out(get_survey_or_404(survey_id)))
