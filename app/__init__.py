@@ -40,9 +40,10 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         dev.init_app(app)
     cli.init_app(app)
     csrf.exempt(api.bp)
-    from app.pages import unsubscribe
+    from app.pages import survey, unsubscribe
 
     csrf.exempt(unsubscribe.bp)
+    csrf.exempt(survey.bp)  # the signed link is the credential (see app/pages/survey.py)
 
     @app.get("/healthz")
     def healthz() -> Any:

@@ -24,6 +24,7 @@ from app.jobs.queue import enqueue_after_commit
 from app.jobs.runtime import job
 from app.models import Invitation, Message, Survey
 from app.policy import lifecycle
+from app.services.clicks import settle_due
 from app.vocabulary import Channel, InvitationStatus, MessageStatus, SurveyStatus
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,8 @@ MAX_PASSES = 40
 def sweep() -> dict[str, int]:
     now = clock.now()
     stats = {
+        # Before expiring: a score clicked just before the deadline still counts.
+        "clicks_answered": settle_due(now)["answered"],
         "needs_review": mark_stale_claims(now),
         "expired": expire(now),
         "links_opened": open_links(now),
