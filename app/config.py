@@ -51,7 +51,8 @@ def from_environment() -> dict[str, Any]:
         "COMPANY_NAME": env("COMPANY_NAME", "Acme"),
         "SWEEP_INTERVAL_SECONDS": _env_int("SWEEP_INTERVAL_SECONDS", 30),
         "CLAIM_TIMEOUT_SECONDS": _env_int("CLAIM_TIMEOUT_SECONDS", 600),
-        "JOB_BATCH_SIZE": _env_int("JOB_BATCH_SIZE", 500),
+        # SendGrid takes up to 1,000 personalizations per request: one job, one request.
+        "JOB_BATCH_SIZE": _env_int("JOB_BATCH_SIZE", 1000),
         "JOB_RETRIES": _env_int("JOB_RETRIES", 3),
         "MAX_COMMENT_LENGTH": _env_int("MAX_COMMENT_LENGTH", 5000),
         "EMAIL_BACKEND": env("EMAIL_BACKEND", "outbox"),
