@@ -35,6 +35,9 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     api.init_app(app)
     pages.init_app(app)
+    from app.hooks import sendgrid as sendgrid_hooks
+
+    sendgrid_hooks.init_app(app)  # POST /hooks/sendgrid
     dashboard.init_app(app)
     if app.config["SOUNDING_ENV"] != "production":
         dev.init_app(app)

@@ -1,0 +1,1 @@
+"""Provider webhooks under ``/hooks/``: verified, JSON errors, CSRF-exempt."""
