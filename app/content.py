@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 
 from flask import current_app
@@ -88,8 +89,8 @@ def email_message(
         first_name=_one_line(person.first_name or ""),
         greeting=_one_line(greeting),
         sender_name=_one_line(sender_name),
-        deadline=closes_on(invitation.deadline_at, person.timezone, person.locale),
-        closes_on=format_day(invitation.deadline_at, person.timezone, person.locale),
+        deadline=_deadline_texts(invitation.deadline_at, person.timezone, person.locale)[0],
+        closes_on=_deadline_texts(invitation.deadline_at, person.timezone, person.locale)[1],
         survey_url=survey_url,
         score_urls=tuple(f"{survey_url}?score={n}" for n in SCORES),
         unsubscribe_url=unsubscribe_url(person.email),
@@ -116,6 +117,14 @@ def email_message(
             "sounding_step": step.value,
         },
     )
+
+
+@lru_cache(maxsize=4096)
+def _deadline_texts(
+    deadline_at: datetime, timezone: str | None, locale: str | None
+) -> tuple[str, str]:
+    """The deadline sentence and day: a campaign's people share a few (formatting is slow)."""
+    return closes_on(deadline_at, timezone, locale), format_day(deadline_at, timezone, locale)
 
 
 def _one_line(value: str) -> str:
