@@ -18,7 +18,20 @@ csrf = CSRFProtect()
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
-    from app import api, cli, clock, config, dashboard, db, dev, errors, jobs, pages, transport
+    from app import (
+        api,
+        cli,
+        clock,
+        config,
+        dashboard,
+        db,
+        dev,
+        errors,
+        hooks,
+        jobs,
+        pages,
+        transport,
+    )
 
     app = Flask(
         __name__,
@@ -35,17 +48,16 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     api.init_app(app)
     pages.init_app(app)
+    hooks.init_app(app)
     dashboard.init_app(app)
     if app.config["SOUNDING_ENV"] != "production":
         dev.init_app(app)
     cli.init_app(app)
     csrf.exempt(api.bp)
-    from app.pages import unsubscribe
+    from app.pages import survey, unsubscribe
 
     csrf.exempt(unsubscribe.bp)
-    from app.hooks import twilio as twilio_hooks
-
-    twilio_hooks.init_app(app)
+    csrf.exempt(survey.bp)  # the signed link is the credential (see app/pages/survey.py)
 
     @app.get("/healthz")
     def healthz() -> Any:

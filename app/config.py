@@ -63,7 +63,8 @@ def from_environment() -> dict[str, Any]:
         "CLAIM_TIMEOUT_SECONDS": _env_int("CLAIM_TIMEOUT_SECONDS", 600),
         "SWEEP_LEASE_SECONDS": _env_int("SWEEP_LEASE_SECONDS", 300),
         "OUTBOX_LATENCY_SECONDS": _env_float("OUTBOX_LATENCY_SECONDS", 0.0),
-        "JOB_BATCH_SIZE": _env_int("JOB_BATCH_SIZE", 500),
+        # SendGrid takes up to 1,000 personalizations per request: one job, one request.
+        "JOB_BATCH_SIZE": _env_int("JOB_BATCH_SIZE", 1000),
         "JOB_RETRIES": _env_int("JOB_RETRIES", 3),
         "MAX_COMMENT_LENGTH": _env_int("MAX_COMMENT_LENGTH", 5000),
         "EMAIL_BACKEND": env("EMAIL_BACKEND", "outbox"),

@@ -1,24 +1,26 @@
 """What people read: the survey email and text message for one step of an invitation.
 
-Email content is rendered once per survey and step with substitution keys (``%greeting%``,
-``%score_url_9%`` ...) and personalised per recipient by substitutions, so the SendGrid
-channel can send up to 1,000 recipients in one request. Keys ending in ``_html`` carry
-HTML-escaped values for the HTML part.
+Email content is rendered once per survey and step from the survey's templates (see
+:mod:`app.email_templates`: sandboxed, editable by admins) with substitution keys
+(``%greeting%``, ``%score_url_9%`` ...) and personalised per recipient by substitutions, so
+the SendGrid channel can send up to 1,000 recipients in one request. Keys ending in
+``_html`` carry HTML-escaped values for the HTML part.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from functools import lru_cache
 
-from flask import current_app, render_template
-from markupsafe import escape
+from flask import current_app
 
-from app import links
+from app import email_templates, links
 from app.i18n import translate
 from app.models import Invitation, StaffUser
-from app.policy.deadlines import closes_on
+from app.policy.deadlines import closes_on, format_day
 from app.policy.sender import Sender, choose_from
 from app.policy.sms import ENGLISH, SmsPhrases
 from channels.base import Address, EmailContent, EmailMessage, SmsMessage, Step
@@ -59,32 +61,18 @@ def sender_of(invitation: Invitation) -> StaffUser | None:
 
 
 def email_content(invitation: Invitation, step: Step) -> EmailContent:
-    brand = branding()
-    context: dict[str, Any] = {
-        "company": brand.company,
-        "question": invitation.survey.question,
-        "is_reminder": step in (Step.REMINDER_1, Step.REMINDER_2),
-        "is_last_reminder": step == Step.REMINDER_2,
-        "scores": SCORES,
-    }
-    # Reminders say so in the person's language: %reminder_subject% and %reminder_note% are
-    # per-person substitutions (see reminder_substitutions).
-    subject = (
-        "%reminder_subject%"
-        if context["is_reminder"]
-        else f"Quick question from %sender_name% at {brand.company}"
+    survey = invitation.survey
+    templates = email_templates.templates_of(
+        survey.email_subject, survey.email_html, survey.email_text
     )
-    return EmailContent(
-        subject=subject,
-        text=render_template("messages/email.txt", **context),
-        html=render_template("messages/email.html", **context),
-    )
+    return email_templates.render(templates, branding().company, survey.question, step)
 
 
-def reminder_substitutions(invitation: Invitation, step: Step) -> dict[str, str]:
-    """A reminder's subject and opening line, in the person's language."""
+def reminder_texts(invitation: Invitation, step: Step) -> tuple[str, str]:
+    """A reminder's opening line and subject, in the person's language; empty for the first
+    email."""
     if step not in (Step.REMINDER_1, Step.REMINDER_2):
-        return {}
+        return "", ""
     locale = invitation.person.locale
     note = translate(
         "A last reminder: we would still love to hear from you."
@@ -93,11 +81,7 @@ def reminder_substitutions(invitation: Invitation, step: Step) -> dict[str, str]
         locale,
     )
     subject = translate("Reminder: {text}", locale).format(text=invitation.survey.question)
-    return {
-        "%reminder_subject%": subject,
-        "%reminder_note%": note,
-        "%reminder_note_html%": str(escape(note)),
-    }
+    return note, subject
 
 
 def unsubscribe_url(email: str) -> str:
@@ -117,23 +101,24 @@ def email_message(
     sender, reply_to = choose_from(csm_sender, brand.default_sender, brand.authenticated_domains)
     greeting = f"Hi {person.first_name}," if person.first_name else "Hello,"
     sender_name = csm.from_name if csm is not None else brand.company
-    deadline = closes_on(invitation.deadline_at, person.timezone, person.locale)
-    unsubscribe = unsubscribe_url(person.email)
-    subs = {
-        "%greeting%": greeting,
-        "%greeting_html%": str(escape(greeting)),
-        "%sender_name%": sender_name,
-        "%sender_name_html%": str(escape(sender_name)),
-        "%deadline%": deadline,
-        "%deadline_html%": str(escape(deadline)),
-        "%survey_url%": links.survey_url(invitation.id, invitation.deadline_at),
-        "%unsubscribe_url%": unsubscribe,
-        **reminder_substitutions(invitation, step),
-    }
-    for score in SCORES:
-        subs[f"%score_url_{score}%"] = links.survey_url(
-            invitation.id, invitation.deadline_at, score=score
-        )
+    # One signature for all twelve links: the score is a choice, not a credential.
+    survey_url = links.survey_url(invitation.id, invitation.deadline_at)
+    recipient = email_templates.Recipient(
+        name=_one_line(person.name or ""),
+        first_name=_one_line(person.first_name or ""),
+        greeting=_one_line(greeting),
+        sender_name=_one_line(sender_name),
+        deadline=_deadline_texts(invitation.deadline_at, person.timezone, person.locale)[0],
+        closes_on=_deadline_texts(invitation.deadline_at, person.timezone, person.locale)[1],
+        survey_url=survey_url,
+        score_urls=tuple(f"{survey_url}?score={n}" for n in SCORES),
+        unsubscribe_url=unsubscribe_url(person.email),
+        reminder_note=reminder_texts(invitation, step)[0],
+        reminder_subject=_one_line(reminder_texts(invitation, step)[1]),
+    )
+    used = _keys_in(content)
+    subs = {k: v for k, v in email_templates.substitutions(recipient).items() if k in used}
+    unsubscribe = recipient.unsubscribe_url
     return EmailMessage(
         message_id=message_id,
         invitation_id=invitation.id,
@@ -160,6 +145,25 @@ def sms_phrases(locale: str | None) -> SmsPhrases:
     return SmsPhrases(
         **{f.name: translate(getattr(ENGLISH, f.name), locale) for f in dataclasses.fields(ENGLISH)}
     )
+
+
+@lru_cache(maxsize=4096)
+def _deadline_texts(
+    deadline_at: datetime, timezone: str | None, locale: str | None
+) -> tuple[str, str]:
+    """The deadline sentence and day: a campaign's people share a few (formatting is slow)."""
+    return closes_on(deadline_at, timezone, locale), format_day(deadline_at, timezone, locale)
+
+
+def _one_line(value: str) -> str:
+    return " ".join(value.split())
+
+
+@lru_cache(maxsize=64)
+def _keys_in(content: EmailContent) -> frozenset[str]:
+    """The substitution keys a content uses: a recipient carries only those."""
+    text = "\n".join((content.subject, content.text, content.html))
+    return frozenset(re.findall(r"%[a-z0-9_]+%", text))
 
 
 def sms_message(invitation: Invitation, message_id: int, step: Step) -> SmsMessage:

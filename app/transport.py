@@ -64,7 +64,9 @@ def _email_channel(app: Flask) -> EmailChannel:
                 api_key=app.config["SENDGRID_API_KEY"],
                 host=app.config["SENDGRID_HOST"],
                 sandbox_mode=app.config["SENDGRID_SANDBOX"],
-            )
+            ),
+            # Rate-limit reset times are read against the application's clock.
+            clock=lambda: clock.now().timestamp(),
         )
     return OutboxEmailChannel(store_in_outbox, latency=app.config["OUTBOX_LATENCY_SECONDS"])
 

@@ -75,6 +75,15 @@ class MessageStatus(enum.StrEnum):
     """Not sent on purpose (e.g. no send window before the deadline); ``error`` says why."""
 
 
+class ClickState(enum.StrEnum):
+    """What became of a score-link click (see app/policy/clicks.py)."""
+
+    PENDING = "pending"
+    ANSWERED = "answered"
+    SCANNER = "scanner"
+    SUPERSEDED = "superseded"
+
+
 class SuppressionKind(enum.StrEnum):
     EMAIL = "email"
     PHONE = "phone"

@@ -9,7 +9,13 @@ What the API allows (read in the Mail Send OpenAPI description, ``twilio/sendgri
   exist only at the message level, and ``Reply-To`` is one of the headers a request may
   not set (with ``From``, ``To``, ``Subject``, ``CC``, ``BCC``, ``Content-Type``, ...).
   So one request serves one (content, Reply-To) pair: :meth:`SendGridEmailChannel.plan`
-  groups by that pair and cuts each group into requests of at most ``max_batch``.
+  groups by that pair and cuts each group into requests of at most ``max_batch``. A Reply-To
+  equal to the message's own From is left out (replies go to From anyway), so CSMs who send
+  as themselves share requests instead of needing one each.
+* ``tracking_settings``: click tracking is off (it would rewrite the signed score links
+  through SendGrid's redirector, and a scanner's visit to the redirector is not ours to
+  judge), and so is subscription tracking (we add our own unsubscribe link and RFC 8058
+  headers); open tracking is on unless configured off, for ``open`` events.
 * Substitutions are applied by SendGrid to the subject, the content (and Reply-To); they
   may total at most 10,000 bytes per personalization, and must not be nested. A message
   whose substitutions SendGrid cannot apply the way :func:`channels.base.substitute` does
@@ -93,6 +99,8 @@ class SendGridConfig:
     """``mail_settings.sandbox_mode``: SendGrid validates the request (200) but sends nothing."""
     timeout: float = 30.0
     """Seconds for the whole exchange. A timeout after the request was written is UNKNOWN."""
+    open_tracking: bool = True
+    """``tracking_settings.open_tracking``: a pixel that makes ``open`` events."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +159,8 @@ class SendGridEmailChannel:
                 )
                 continue
             content, personalization = _personalize(message, args)
-            groups.setdefault((content, message.reply_to), []).append((message, personalization))
+            reply_to = None if message.reply_to == message.sender else message.reply_to
+            groups.setdefault((content, reply_to), []).append((message, personalization))
         requests: list[PlannedRequest] = []
         for (content, reply_to), members in groups.items():
             for chunk in _chunks(members, self.max_batch):
@@ -172,6 +181,11 @@ class SendGridEmailChannel:
             "subject": content.subject,
             "content": [{"type": t, "value": v} for t, v in parts if v],
             "mail_settings": {"sandbox_mode": {"enable": self.config.sandbox_mode}},
+            "tracking_settings": {
+                "click_tracking": {"enable": False, "enable_text": False},
+                "subscription_tracking": {"enable": False},
+                "open_tracking": {"enable": self.config.open_tracking},
+            },
         }
         if reply_to is not None:
             body["reply_to"] = _address(reply_to)

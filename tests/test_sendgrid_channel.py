@@ -92,7 +92,10 @@ def test_one_request_carries_each_message_as_a_personalization(httpserver: HTTPS
     accept_all(httpserver)
     sg = channel(httpserver)
     other_csm = Address("omar@acme.example", "Omar Ali")
-    messages = [message(1), message(2, sender=other_csm, step=Step.REMINDER_1)]
+    messages = [
+        message(1),
+        message(2, sender=other_csm, reply_to=other_csm, step=Step.REMINDER_1),
+    ]
 
     results = sg.send(messages)
 
@@ -142,15 +145,27 @@ def test_one_request_carries_each_message_as_a_personalization(httpserver: HTTPS
                 },
             },
         ],
+        # Each From is its own Reply-To, so none is set: replies go to From, and CSMs who
+        # send as themselves share one request.
         "from": {"email": "jane@acme.example", "name": "Jane Doe"},
-        "reply_to": {"email": "jane@acme.example", "name": "Jane Doe"},
         "subject": CONTENT.subject,
         "content": [
             {"type": "text/plain", "value": CONTENT.text},
             {"type": "text/html", "value": CONTENT.html},
         ],
         "mail_settings": {"sandbox_mode": {"enable": False}},
+        "tracking_settings": {
+            "click_tracking": {"enable": False, "enable_text": False},
+            "subscription_tracking": {"enable": False},
+            "open_tracking": {"enable": True},
+        },
     }
+
+
+def test_open_tracking_can_be_turned_off(httpserver: HTTPServer) -> None:
+    accept_all(httpserver)
+    channel(httpserver, open_tracking=False).send([message(1)])
+    assert sent_bodies(httpserver)[0]["tracking_settings"]["open_tracking"] == {"enable": False}
 
 
 def test_sandbox_mode_is_sent_and_a_200_counts_as_accepted(httpserver: HTTPServer) -> None:
@@ -194,15 +209,14 @@ def test_each_reply_to_gets_its_own_request(httpserver: HTTPServer) -> None:
 
     bodies = sent_bodies(httpserver)
     assert [(b.get("reply_to"), _ids(b)) for b in bodies] == [
-        ({"email": "jane@acme.example", "name": "Jane Doe"}, ["1", "3"]),
+        (None, ["1", "3", "4"]),  # Reply-To = From (1, 3) needs none, like no Reply-To (4)
         ({"email": "omar@acme.example", "name": "Omar Ali"}, ["2"]),
-        (None, ["4"]),
     ]
     for body in bodies:
         for p in body["personalizations"]:
             assert "reply_to" not in p
             assert all(h.lower() != "reply-to" for h in p["headers"])
-    assert [r.provider_id for r in results] == ["sg-1", "sg-2", "sg-1", "sg-3"]
+    assert [r.provider_id for r in results] == ["sg-1", "sg-2", "sg-1", "sg-1"]
 
 
 def test_different_content_goes_in_different_requests(httpserver: HTTPServer) -> None:

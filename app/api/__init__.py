@@ -73,8 +73,16 @@ def _refuse_nul_in_query() -> None:
 
 
 def init_app(app: Flask) -> None:
-    from app.api import invitations, people, reports, responses, staff, surveys  # noqa: F401
-    from app.api import non_responders as _non_responders  # noqa: F401
-    from app.api import review as _review  # noqa: F401
+    from app.api import (  # noqa: F401
+        invitations,
+        non_responders,
+        people,
+        reports,
+        responses,
+        review,
+        staff,
+        survey_email,
+        surveys,
+    )
 
     app.register_blueprint(bp)

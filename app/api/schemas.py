@@ -28,6 +28,10 @@ LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
 Email = Annotated[str, StringConstraints(max_length=320), AfterValidator(normalize_email)]
 Phone = Annotated[str, StringConstraints(max_length=40), AfterValidator(normalize_phone)]
 TimeZone = Annotated[str, StringConstraints(max_length=64), AfterValidator(normalize_timezone)]
+#: Email templates keep their whitespace (it matters in the text part).
+Template = Annotated[
+    str, StringConstraints(strip_whitespace=False, min_length=1, max_length=200_000)
+]
 LocaleTag = Annotated[str, StringConstraints(max_length=35), AfterValidator(normalize_locale)]
 
 MAX_PROPERTIES_BYTES = 16 * 1024
@@ -121,6 +125,9 @@ class SurveyIn(Strict):
     reminder_2_days: int = Field(7, ge=2, le=89)
     deadline_days: int = Field(10, ge=3, le=90)
     escalate_to_sms: bool = False
+    email_subject: Template | None = None
+    email_html: Template | None = None
+    email_text: Template | None = None
     opens_at: Moment | None = None
     closes_at: Moment | None = None
 
@@ -146,6 +153,9 @@ class SurveyPatch(Strict):
     reminder_2_days: int | None = Field(None, ge=2, le=89)
     deadline_days: int | None = Field(None, ge=3, le=90)
     escalate_to_sms: bool | None = None
+    email_subject: Template | None = None
+    email_html: Template | None = None
+    email_text: Template | None = None
     opens_at: Moment | None = None
     closes_at: Moment | None = None
     status: SurveyStatus | None = None

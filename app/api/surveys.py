@@ -11,7 +11,7 @@ from app import clock
 from app.api import bp, parse_body
 from app.api.auth import require_admin
 from app.api.schemas import ESCALATION_NEEDS_SMS, SurveyIn, SurveyPatch
-from app.api.serialize import survey_json
+from app.api.survey_email import check_templates, survey_out
 from app.api.transaction import write
 from app.db import db
 from app.errors import AppError, NotFound
@@ -53,12 +53,16 @@ def create_survey() -> Any:
         escalate_to_sms=data.escalate_to_sms,
         opens_at=data.opens_at,
         closes_at=data.closes_at,
+        email_subject=data.email_subject,
+        email_html=data.email_html,
+        email_text=data.email_text,
         created_at=now,
         updated_at=now,
     )
+    check_templates(survey, data.model_fields_set)
     db.session.add(survey)
     db.session.flush()
-    return jsonify(survey_json(survey)), 201
+    return jsonify(survey_out(survey)), 201
 
 
 @bp.patch("/surveys/<int:survey_id>")
@@ -77,9 +81,13 @@ def change_survey(survey_id: int) -> Any:
             "follow_up_promoter",
             "follow_up_passive",
             "follow_up_detractor",
+            "email_subject",
+            "email_html",
+            "email_text",
         ):
             raise AppError(f"{name} cannot be null", field=name)
         setattr(survey, name, value)
+    check_templates(survey, data.model_fields_set)
     try:
         ReminderPlan(survey.reminder_1_days, survey.reminder_2_days, survey.deadline_days)
     except PlanError as exc:
@@ -97,7 +105,7 @@ def change_survey(survey_id: int) -> Any:
     if "opens_at" in data.model_fields_set and survey.opens_at is not None:
         hold_until_open(survey.id, survey.opens_at, now)
     survey.updated_at = now
-    return jsonify(survey_json(survey))
+    return jsonify(survey_out(survey))
 
 
 #: The fields each plan check compares: a PATCH is told about the one it sent.
@@ -123,9 +131,9 @@ def _plan_error(exc: PlanError, survey: Survey, sent: set[str]) -> AppError:
 @bp.get("/surveys")
 def list_surveys() -> Any:
     surveys = db.session.scalars(select(Survey).order_by(Survey.id))
-    return jsonify({"data": [survey_json(s) for s in surveys], "next_cursor": None})
+    return jsonify({"data": [survey_out(s) for s in surveys], "next_cursor": None})
 
 
 @bp.get("/surveys/<int:survey_id>")
 def get_survey(survey_id: int) -> Any:
-    return jsonify(survey_json(get_survey_or_404(survey_id)))
+    return jsonify(survey_out(get_survey_or_404(survey_id)))

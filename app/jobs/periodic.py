@@ -18,8 +18,10 @@ class PeriodicJob:
 
 
 def periodic_jobs(app: Flask) -> list[PeriodicJob]:
+    from app.jobs.prune import prune
     from app.jobs.sweep import sweep
 
     return [
         PeriodicJob(sweep, interval_seconds=app.config["SWEEP_INTERVAL_SECONDS"]),
+        PeriodicJob(prune, interval_seconds=3600),
     ]

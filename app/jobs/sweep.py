@@ -33,6 +33,7 @@ from app.jobs.queue import enqueue_after_commit
 from app.jobs.runtime import job
 from app.models import Invitation, Message, Person, Survey
 from app.policy import lifecycle, reminders
+from app.services.clicks import settle_due
 from app.vocabulary import Channel, InvitationStatus, MessageStatus, SurveyStatus
 from channels.base import Step
 
@@ -48,6 +49,8 @@ MAX_PASSES = 40
 def sweep() -> dict[str, int]:
     now = clock.now()
     stats = {
+        # Before expiring: a score clicked just before the deadline still counts.
+        "clicks_answered": settle_due(now)["answered"],
         "released": release_unsent_claims(now),
         "needs_review": mark_stale_claims(now),
         "expired": expire(now),

@@ -2,6 +2,7 @@
 
 from app.models.access import ApiKey, IdempotencyRecord
 from app.models.cadence import CadencePolicy
+from app.models.email import ProviderEvent, ScoreClick
 from app.models.invitations import OPEN_STATUSES, Invitation, Message
 from app.models.outbox import OutboxMessage
 from app.models.people import Account, Person, StaffUser
@@ -21,7 +22,9 @@ __all__ = [
     "Message",
     "OutboxMessage",
     "Person",
+    "ProviderEvent",
     "Response",
+    "ScoreClick",
     "SmsReply",
     "StaffUser",
     "Suppression",

@@ -36,6 +36,10 @@ class Survey(db.Model):
     status: Mapped[SurveyStatus] = mapped_column(
         enum_column_type(SurveyStatus), default=SurveyStatus.ACTIVE
     )
+    email_subject: Mapped[str | None] = mapped_column(Text)
+    """The survey's own email templates (Jinja2, rendered sandboxed); None: the default."""
+    email_html: Mapped[str | None] = mapped_column(Text)
+    email_text: Mapped[str | None] = mapped_column(Text)
     opens_at: Mapped[datetime | None]
     closes_at: Mapped[datetime | None]
     created_at: Mapped[datetime]

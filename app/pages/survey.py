@@ -1,8 +1,21 @@
 """The signed survey page ``/s/<token>``: score 0-10, the why, the role if unknown.
 
 A tampered, expired or unknown token gets a friendly page and records nothing. Answering
-again before the deadline updates the answer. GET never records anything (mail scanners
-follow links); only the form POST does.
+again before the deadline updates the answer.
+
+**One click from the email.** Each score button of the email links here with ``?score=N``.
+Opening such a link records a *pending* click and shows the person, at once, that their
+score was received, with the comment box; the click becomes their answer after a short
+quiet period unless other score links of the same invitation were opened around it (a mail
+scanner's burst), and never replaces an answer already given. The rules are in
+:mod:`app.policy.clicks`; :mod:`app.services.clicks` applies them. Submitting the form
+records at once and always wins. A HEAD request records nothing.
+
+**No CSRF token here.** The signed link is the credential: whoever holds it may answer, and
+a forged cross-site POST would need the token that *is* that credential. A CSRF check would
+only add a way to lose an answer (a person whose session cookie is gone, blocked or expired
+would get a 400 instead of their answer recorded), so this blueprint is exempt from
+Flask-WTF's CSRF protection, like the unsubscribe page.
 """
 
 from __future__ import annotations
@@ -17,6 +30,7 @@ from app.db import db
 from app.models import Invitation, Response
 from app.policy.deadlines import closes_on
 from app.policy.nps import category
+from app.services.clicks import record_click, settle
 from app.services.responses import SurveyClosed, is_answerable, lock_invitation, record_response
 from app.vocabulary import Category, InvitationStatus, Role
 
@@ -69,6 +83,7 @@ def _render(
     role: str,
     errors: dict[str, str],
     status: int = 200,
+    received: bool = False,
 ) -> tuple[str, int]:
     person = invitation.person
     follow_ups = _follow_ups(invitation)
@@ -89,6 +104,7 @@ def _render(
         deadline=closes_on(invitation.deadline_at, person.timezone, person.locale),
         max_comment=current_app.config["MAX_COMMENT_LENGTH"],
         answered=invitation.status == InvitationStatus.RESPONDED,
+        received=received,
     ), status
 
 
@@ -98,12 +114,20 @@ def show(token: str) -> Any:
     if page is not None:
         return page
     assert invitation is not None
+    now = clock.now()
+    settle([invitation.id], now)  # a click of this invitation may be due to become its answer
     existing = db.session.query(Response).filter_by(invitation_id=invitation.id).one_or_none()
     score = _score_from(request.args.get("score"))
+    received = False
+    if score is not None and existing is None and request.method == "GET":
+        received = record_click(invitation.id, score, now)
+    db.session.commit()
     if score is None and existing is not None:
         score = existing.score
     comment = existing.comment or "" if existing is not None else ""
-    return _render(invitation, token, score=score, comment=comment, role="", errors={})
+    return _render(
+        invitation, token, score=score, comment=comment, role="", errors={}, received=received
+    )
 
 
 def _score_from(raw: str | None) -> int | None:
@@ -116,11 +140,11 @@ def _score_from(raw: str | None) -> int | None:
 
 @bp.post("/s/<token>")
 def answer(token: str) -> Any:
+    form = request.form  # read first: a body over MAX_CONTENT_LENGTH is a friendly 413
     invitation, page = _load(token)
     if page is not None:
         return page
     assert invitation is not None
-    form = request.form
     errors: dict[str, str] = {}
     raw_score = form.get("score", "").strip()
     score = _score_from(raw_score)
