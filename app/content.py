@@ -80,7 +80,8 @@ def reminder_texts(invitation: Invitation, step: Step) -> tuple[str, str]:
         else "A quick reminder: we would still love to hear from you.",
         locale,
     )
-    subject = translate("Reminder: {text}", locale).format(text=invitation.survey.question)
+    label = "Last reminder: {text}" if step == Step.REMINDER_2 else "Reminder: {text}"
+    subject = translate(label, locale).format(text=invitation.survey.question)
     return note, subject
 
 

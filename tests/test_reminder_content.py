@@ -32,7 +32,7 @@ def test_english_by_default_and_reminders_say_so(app: Flask, api: Api, clock: Fr
     question = "How likely are you to recommend Acme to a friend or colleague?"
     assert reminder_1.subject == f"Reminder: {question}"
     assert "A quick reminder: we would still love to hear from you." in reminder_1.text
-    assert reminder_2.subject == f"Reminder: {question}"
+    assert reminder_2.subject == f"Last reminder: {question}"
     assert "A last reminder: we would still love to hear from you." in reminder_2.text
 
 
@@ -141,3 +141,12 @@ def test_translate_falls_back_to_english() -> None:
     assert translate("Reminder: {text}", "it") == "Reminder: {text}"
     assert translate("Something new", "fr") == "Something new"
     assert translate("Reminder: {text}", "../../etc") == "Reminder: {text}"
+
+
+def test_the_last_reminder_says_so_in_the_subject(app: Flask, api: Api, clock: FrozenClock) -> None:
+    survey = create_survey(api)
+    inv = invite(api, survey["id"], timezone="Europe/Paris", locale="fr")
+    run_until(app, clock, AFTER)
+    sent = outbox(app, inv["id"])
+    assert sent[1].subject.startswith("Rappel : ")
+    assert sent[2].subject.startswith("Dernier rappel : ")
