@@ -1,13 +1,14 @@
 """All models, imported here so their tables are on the metadata."""
 
 from app.models.access import ApiKey, IdempotencyRecord
-from app.models.cadence import CadencePolicy
+from app.models.cadence import CadencePolicy, Decision, DeferredAsk, WidgetDisplay
 from app.models.invitations import OPEN_STATUSES, Invitation, Message
 from app.models.outbox import OutboxMessage
 from app.models.people import Account, Person, StaffUser
 from app.models.responses import Response
 from app.models.suppressions import Suppression
 from app.models.surveys import DEFAULT_FOLLOW_UP, Survey
+from app.models.triggers import Campaign, PersonEvent, SurveyTrigger
 
 __all__ = [
     "DEFAULT_FOLLOW_UP",
@@ -15,13 +16,19 @@ __all__ = [
     "Account",
     "ApiKey",
     "CadencePolicy",
+    "Campaign",
+    "Decision",
+    "DeferredAsk",
     "IdempotencyRecord",
     "Invitation",
     "Message",
     "OutboxMessage",
     "Person",
+    "PersonEvent",
     "Response",
     "StaffUser",
     "Suppression",
     "Survey",
+    "SurveyTrigger",
+    "WidgetDisplay",
 ]
