@@ -18,8 +18,10 @@ class PeriodicJob:
 
 
 def periodic_jobs(app: Flask) -> list[PeriodicJob]:
+    from app.jobs.cadence import cadence_sweep
     from app.jobs.sweep import sweep
 
     return [
         PeriodicJob(sweep, interval_seconds=app.config["SWEEP_INTERVAL_SECONDS"]),
+        PeriodicJob(cadence_sweep, interval_seconds=app.config["SWEEP_INTERVAL_SECONDS"]),
     ]
