@@ -432,12 +432,12 @@ SELECT :survey_id, r.person_id, r.account_id, :channel, s.status, :trigger, a.cs
 FROM fanout_result r JOIN fanout_schedule s ON s.tz = r.tz
 LEFT JOIN account a ON a.id = r.account_id
 WHERE r.reason = 'ok' ORDER BY r.person_id
-RETURNING id, scheduled_at""",
+RETURNING id, CASE WHEN scheduled_at <= :now THEN 1 ELSE 0 END""",
             params,
         ),
         params,
     ).all()
-    _enqueue(spec.channel, [inv_id for inv_id, at in invited if _aware(at) <= now])
+    _enqueue(spec.channel, [inv_id for inv_id, due in invited if due])
     if spec.deferred:
         db.session.execute(
             delete(DeferredAsk)
@@ -454,10 +454,6 @@ RETURNING id, scheduled_at""",
     return ChunkResult(
         {str(k): int(v) for k, v in counts.items()}, person_ids[-1], len(person_ids) < chunk
     )
-
-
-def _aware(at: datetime) -> datetime:
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def _insert_schedule(pg: bool) -> Any:
