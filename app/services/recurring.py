@@ -1,6 +1,6 @@
 """Recurring surveys: once a day, plan an ask for everyone in the audience whose last
-contact with the survey is at least ``every_days`` old, each at their own moment of the day
-(spread by person id, not all at 00:00). The asks are deferred asks, decided in sets by the
+contact with the survey is at least ``every_days`` old, each at their own moment of the 24
+hours after planning (spread by person id, not all at 00:00). The asks are deferred asks, decided in sets by the
 sweep; people a rule refuses wait until they may be asked (they are not dropped)."""
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ def _plan(trigger: SurveyTrigger, today: datetime, now: datetime) -> int:
                 {
                     "survey_id": trigger.survey_id,
                     "channel": trigger.channel.value,
-                    "today": today,
+                    "today": now,
                     "now": now,
                     "ids": ids[start : start + 10_000],
                 },
