@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from app.db import db
@@ -80,7 +81,11 @@ def add_counts(counts: dict[str, Any], chunk: dict[str, int], retried: int = 0) 
     return out
 
 
-def run_campaign_chunk(campaign: Campaign, now: datetime, chunk: int = CHUNK) -> bool:
+def chunk_size() -> int:
+    return int(current_app.config.get("FANOUT_CHUNK") or CHUNK)
+
+
+def run_campaign_chunk(campaign: Campaign, now: datetime, chunk: int | None = None) -> bool:
     """Decide for the next chunk of the campaign's audience; True when all are decided. The
     cursor moves in the same transaction as the invitations, so a retried job goes on."""
     spec = FanOutSpec(
@@ -90,7 +95,7 @@ def run_campaign_chunk(campaign: Campaign, now: datetime, chunk: int = CHUNK) ->
         campaign_id=campaign.id,
         audience_clause=audience_filter(campaign.audience),
     )
-    result = fan_out_chunk(spec, now, after=campaign.cursor, chunk=chunk)
+    result = fan_out_chunk(spec, now, after=campaign.cursor, chunk=chunk or chunk_size())
     campaign.counts = add_counts(campaign.counts, result.counts)
     campaign.cursor = result.last_person_id
     if result.done:
@@ -99,7 +104,7 @@ def run_campaign_chunk(campaign: Campaign, now: datetime, chunk: int = CHUNK) ->
     return result.done
 
 
-def run_deferred(now: datetime, chunk: int = CHUNK, max_chunks: int = 50) -> int:
+def run_deferred(now: datetime, chunk: int | None = None, max_chunks: int = 50) -> int:
     """Decide for every due deferred ask (event rules, recurring slots, account-cap waits),
     group by group; commits after each chunk. Returns how many people were decided."""
     active = select(Survey.id).where(Survey.status == SurveyStatus.ACTIVE)
@@ -122,7 +127,7 @@ def run_deferred(now: datetime, chunk: int = CHUNK, max_chunks: int = 50) -> int
         )
         after = 0
         for _ in range(max_chunks):
-            result = fan_out_chunk(spec, now, after=after, chunk=chunk)
+            result = fan_out_chunk(spec, now, after=after, chunk=chunk or chunk_size())
             total = sum(result.counts.values())
             if campaign_id is not None and total:
                 campaign = db.session.get(Campaign, campaign_id, with_for_update=True)
