@@ -195,8 +195,9 @@ def _build(rng: random.Random, now: datetime) -> Survey:
     db.session.flush()
     _history(rng, survey, people, now)
     db.session.flush()
-    # Two fresh invitations through the real pipeline (claimed, rendered, sent to the outbox).
-    fresh = [p for p, _ in people if p.email and not _has_open(p, survey)][:2]
+    # Two fresh invitations through the real pipeline (claimed, rendered, sent to the outbox),
+    # to people the default cadence allows now (inside their send window, if any is).
+    fresh = _eligible_now(survey, [p for p, _ in people if p.email], now)[:2]
     for person in fresh:
         create_invitation(
             InvitationRequest(
@@ -243,9 +244,12 @@ def _people(
 def _history(
     rng: random.Random, survey: Survey, people: list[tuple[Person, float]], now: datetime
 ) -> None:
-    """Each person is asked about every 90 days over the past year, by their best channel."""
+    """Each person is asked every 90 to 110 days over the past year, by their best channel,
+    never before two weeks after signing up: the history keeps the default cadence."""
     for person, mood in people:
         start = now - timedelta(days=365 - rng.randint(0, 60))
+        if person.signed_up_at is not None:
+            start = max(start, person.signed_up_at + timedelta(days=14))
         while start < now - timedelta(days=12):
             trend = (start - now).days / 365 * 0.8  # the base warms up over the year
             channel = (
@@ -256,7 +260,7 @@ def _history(
                 else Channel.EMAIL
             )
             _asked(rng, survey, person, channel, start, mood + trend)
-            start += timedelta(days=rng.randint(85, 110))
+            start += timedelta(days=rng.randint(90, 110))
 
 
 def _asked(
@@ -316,16 +320,11 @@ def _asked(
     )
 
 
-def _has_open(person: Person, survey: Survey) -> bool:
-    return (
-        db.session.scalar(
-            select(func.count())
-            .select_from(Invitation)
-            .where(
-                Invitation.person_id == person.id,
-                Invitation.survey_id == survey.id,
-                Invitation.ended_at.is_(None),
-            )
-        )
-        > 0
-    )
+def _eligible_now(survey: Survey, people: list[Person], now: datetime) -> list[Person]:
+    from app.policy.facts import Reason
+    from app.services.cadence import decide_for
+
+    decisions = [(decide_for(p, survey.id, Channel.EMAIL, now), p) for p in people]
+    ready = [p for d, p in decisions if d.reason == Reason.OK]
+    later = [p for d, p in decisions if d.reason == Reason.QUIET_HOURS]
+    return ready + later

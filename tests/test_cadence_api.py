@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+
 import pytest
 from flask import Flask
 
@@ -80,7 +81,7 @@ def test_quiet_hours_move_the_send_and_suppression_refuses(
     assert invite(api, survey, other, "sms").status_code == 201
 
 
-def T():  # noqa: N802 - the test clock's now
+def T():
     from app import clock
 
     return clock.now()
@@ -346,3 +347,21 @@ def test_twenty_concurrent_requests_make_one_invitation(
     with app.app_context():
         assert db.session.query(Invitation).count() == 1
         assert db.session.query(Decision).count() == len(throttled)  # each refusal stored
+
+
+def test_explain_command(app: Flask, api: Api, survey: int) -> None:
+    pid = person(api, external_id="u-7", name="Dana Scully")
+    assert invite(api, survey, pid).status_code == 201
+    assert invite(api, survey, pid, "link").status_code == 409
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["explain", "u-7", "--survey", str(survey), "--channel", "link"])
+    assert result.exit_code == 0, result.output
+    assert "Dana Scully" in result.output
+    assert "may NOT be asked: recurrence" in result.output
+    assert "Next eligible: 2027-02-14T10:00:00Z" in result.output
+    assert "Recent refusals:" in result.output
+    by_email = runner.invoke(args=["explain", "P1@globex.example"])
+    assert by_email.exit_code == 0 and "recontact_period" in by_email.output
+    assert runner.invoke(args=["explain", "nobody"]).exit_code == 2
+    assert runner.invoke(args=["explain", "u-7", "--survey", "99"]).exit_code == 2
+    assert runner.invoke(args=["explain", "u-7", "--channel", "fax"]).exit_code == 2

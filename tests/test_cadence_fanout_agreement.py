@@ -31,7 +31,7 @@ from app.policy.facts import History, Reason
 from app.policy.rules import CadenceRules
 from app.services import cadence_rules
 from app.services.cadence import ALREADY_INVITED, UNREACHABLE, engine_person, load_history
-from app.services.fanout import FanOutSpec, _temp_tables, decide_chunk
+from app.services.fanout_sql import decide_chunk, temp_tables
 from app.vocabulary import Channel, InvitationStatus, SuppressionKind, SuppressionReason, Trigger
 from tests.conftest import T0, TEST_SETTINGS
 
@@ -241,9 +241,8 @@ def _engine_view(
 def _sql_view(
     rules: CadenceRules, people: list[Person], channel: Channel, survey_id: int
 ) -> dict[int, tuple]:
-    spec = FanOutSpec(survey_id=survey_id, channel=channel, trigger=Trigger.CAMPAIGN)
-    _temp_tables(db.engine.dialect.name == "postgresql")
-    decide_chunk(spec, rules, T0, sorted(p.id for p in people))
+    temp_tables(db.engine.dialect.name == "postgresql")
+    decide_chunk(survey_id, channel, rules, T0, sorted(p.id for p in people))
     rows = db.session.execute(
         text("SELECT person_id, reason, rules_ok_at FROM fanout_result")
     ).all()

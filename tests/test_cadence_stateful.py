@@ -10,6 +10,7 @@ a late send is the sweep's delay, not a cadence decision.)
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from datetime import datetime, timedelta
 
@@ -269,13 +270,13 @@ def check_invariants(rules: CadenceRules) -> None:
     for person_id, mine in contacts.items():
         person = people[person_id]
         times = [at for at, _, _ in mine]
-        for earlier, later in zip(times, times[1:], strict=False):
+        for earlier, later in itertools.pairwise(times):
             assert later - earlier >= rules.recontact_days * DAY, ("recontact", mine)
         by_survey: dict[int, list[datetime]] = defaultdict(list)
         for at, survey_id, _ in mine:
             by_survey[survey_id].append(at)
         for survey_times in by_survey.values():
-            for earlier, later in zip(survey_times, survey_times[1:], strict=False):
+            for earlier, later in itertools.pairwise(survey_times):
                 assert later - earlier >= rules.recurrence_days * DAY, ("recurrence", mine)
         for at in times:
             in_year = [t for t in times if at <= t < at + 365 * DAY]

@@ -1,7 +1,8 @@
 """Recurring surveys: once a day, plan an ask for everyone in the audience whose last
 contact with the survey is at least ``every_days`` old, each at their own moment of the 24
-hours after planning (spread by person id, not all at 00:00). The asks are deferred asks, decided in sets by the
-sweep; people a rule refuses wait until they may be asked (they are not dropped)."""
+hours after planning (spread by person id, not all at 00:00). The asks are deferred asks,
+decided in sets by the sweep; people a rule refuses wait until they may be asked (they are
+not dropped)."""
 
 from __future__ import annotations
 
@@ -73,17 +74,18 @@ def _plan(trigger: SurveyTrigger, today: datetime, now: datetime) -> int:
         .subquery()
     )
     if is_postgres():
-        due_at = ":today + make_interval(secs => (d.id * {s}) % 86400)".format(s=_SPREAD)
+        due_at = f":today + make_interval(secs => (d.id * {_SPREAD}) % 86400)"
     else:
         due_at = (
-            "strftime('%Y-%m-%d %H:%M:%S', :today, '+' || ((d.id * {s}) % 86400) || ' seconds')"
-            " || '.000000'".format(s=_SPREAD)
+            "strftime('%Y-%m-%d %H:%M:%S', :today, "
+            f"'+' || ((d.id * {_SPREAD}) % 86400) || ' seconds')"
+            " || '.000000'"
         )
     ids = [row[0] for row in db.session.execute(select(due.c.id))]
     if not ids:
         return 0
     stmt = text(
-        "INSERT INTO deferred_ask (survey_id, person_id, channel, trigger, due_at, created_at) "
+        "INSERT INTO deferred_ask (survey_id, person_id, channel, trigger, due_at, created_at) "  # noqa: S608
         f"SELECT :survey_id, d.id, :channel, 'recurring', {due_at}, :now FROM person d "
         "WHERE d.id IN :ids"
     ).bindparams(
