@@ -29,19 +29,21 @@ class CadencePolicy(db.Model):
 
 class Decision(db.Model):
     """A stored answer to "may we ask this person?": every refusal is one row; allowed
-    decisions of campaigns are kept as counts on the campaign, not as rows."""
+    decisions of campaigns are kept as counts on the campaign, not as rows.
+
+    A log written in bulk by campaigns (tens of thousands of rows per fan-out): only the
+    person is a foreign key (deleting a person deletes their decisions); the survey and the
+    campaign are plain ids, which keeps each inserted row cheap."""
 
     __tablename__ = "decision"
     __table_args__ = (Index("ix_decision_person_created", "person_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
-    survey_id: Mapped[int | None] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"))
+    survey_id: Mapped[int | None]
     channel: Mapped[Channel] = mapped_column(enum_column_type(Channel))
     trigger: Mapped[Trigger] = mapped_column(enum_column_type(Trigger))
-    campaign_id: Mapped[int | None] = mapped_column(
-        ForeignKey("campaign.id", ondelete="CASCADE"), index=True
-    )
+    campaign_id: Mapped[int | None]
     allowed: Mapped[bool]
     reason: Mapped[str] = mapped_column(String(32))
     """A ``app.policy.facts.Reason`` value, or ``unreachable`` / ``already_invited``."""
@@ -65,7 +67,7 @@ class WidgetDisplay(db.Model):
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
     survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"))
     invitation_id: Mapped[int | None] = mapped_column(
-        ForeignKey("invitation.id", ondelete="SET NULL")
+        ForeignKey("invitation.id", ondelete="SET NULL"), index=True
     )
     shown_at: Mapped[datetime]
     dismissed_at: Mapped[datetime | None]

@@ -64,13 +64,15 @@ def facts_sql(rules: CadenceRules, channel: Channel, pg: bool) -> str:
     ctes = [
         """cand AS (
   SELECT p.id AS person_id, p.account_id, p.timezone, p.signed_up_at, p.email, p.phone
-  FROM person p JOIN fanout_candidate c ON c.person_id = p.id)""",
+  FROM person p JOIN fanout_candidate c ON c.person_id = p.id
+  WHERE p.id BETWEEN :lo AND :hi)""",
         f"""contact AS (
   SELECT i.person_id, i.survey_id, COALESCE(i.sent_at, i.scheduled_at) AS at
-  FROM invitation i JOIN cand ON cand.person_id = i.person_id WHERE {contact}
+  FROM invitation i JOIN cand ON cand.person_id = i.person_id
+  WHERE i.person_id BETWEEN :lo AND :hi AND {contact}
   UNION ALL
   SELECT w.person_id, w.survey_id, w.shown_at FROM widget_display w
-  JOIN cand ON cand.person_id = w.person_id)""",  # noqa: S608
+  JOIN cand ON cand.person_id = w.person_id WHERE w.person_id BETWEEN :lo AND :hi)""",  # noqa: S608
         """per AS (
   SELECT person_id, MAX(at) AS last_at,
     MAX(CASE WHEN survey_id = :survey_id THEN at END) AS last_survey_at,
@@ -258,6 +260,8 @@ FROM ({sql}) d"""  # noqa: S608
         **rule_params(rules, now),
         "now": now,
         "survey_id": survey_id,
+        "lo": min(person_ids),
+        "hi": max(person_ids),
         "channel": channel.value,
     }
     db.session.execute(stmt(full, params), params)

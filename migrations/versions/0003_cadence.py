@@ -68,13 +68,10 @@ def upgrade():
     sa.Column('message', sa.Text(), nullable=False),
     sa.Column('next_eligible_at', app.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', app.db.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['campaign_id'], ['campaign.id'], name=op.f('fk_decision_campaign_id_campaign'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_decision_person_id_person'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['survey_id'], ['survey.id'], name=op.f('fk_decision_survey_id_survey'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_decision'))
     )
     with op.batch_alter_table('decision', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_decision_campaign_id'), ['campaign_id'], unique=False)
         batch_op.create_index('ix_decision_person_created', ['person_id', 'created_at'], unique=False)
 
     op.create_table('deferred_ask',
@@ -126,6 +123,7 @@ def upgrade():
     sa.UniqueConstraint('display_id', name=op.f('uq_widget_display_display_id'))
     )
     with op.batch_alter_table('widget_display', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_widget_display_invitation_id'), ['invitation_id'], unique=False)
         batch_op.create_index('ix_widget_display_person_dismissed', ['person_id', 'dismissed_at'], unique=False)
         batch_op.create_index('ix_widget_display_person_shown', ['person_id', 'shown_at'], unique=False)
 
@@ -137,6 +135,7 @@ def downgrade():
     with op.batch_alter_table('widget_display', schema=None) as batch_op:
         batch_op.drop_index('ix_widget_display_person_shown')
         batch_op.drop_index('ix_widget_display_person_dismissed')
+        batch_op.drop_index(batch_op.f('ix_widget_display_invitation_id'))
 
     op.drop_table('widget_display')
     with op.batch_alter_table('person_event', schema=None) as batch_op:
@@ -152,7 +151,6 @@ def downgrade():
     op.drop_table('deferred_ask')
     with op.batch_alter_table('decision', schema=None) as batch_op:
         batch_op.drop_index('ix_decision_person_created')
-        batch_op.drop_index(batch_op.f('ix_decision_campaign_id'))
 
     op.drop_table('decision')
     with op.batch_alter_table('survey_trigger', schema=None) as batch_op:
