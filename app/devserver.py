@@ -12,6 +12,7 @@ import threading
 
 from flask import Flask
 from flask_migrate import upgrade
+from werkzeug.serving import run_simple
 
 from app.jobs.periodic import periodic_jobs
 from app.jobs.queue import InlineBackend, use_backend
@@ -54,6 +55,7 @@ def serve(app: Flask, host: str, port: int) -> None:
     stop = threading.Event()
     start_periodic_thread(app, stop)
     try:
-        app.run(host=host, port=port, threaded=True, use_reloader=False)
+        # Not app.run(): Flask ignores it inside a `flask`/`sounding` CLI command.
+        run_simple(host, port, app, threaded=True, use_reloader=False)
     finally:
         stop.set()
