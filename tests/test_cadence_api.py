@@ -365,3 +365,23 @@ def test_explain_command(app: Flask, api: Api, survey: int) -> None:
     assert runner.invoke(args=["explain", "nobody"]).exit_code == 2
     assert runner.invoke(args=["explain", "u-7", "--survey", "99"]).exit_code == 2
     assert runner.invoke(args=["explain", "u-7", "--channel", "fax"]).exit_code == 2
+
+
+def test_one_cadence_sweep_at_a_time(app: Flask, api: Api, survey: int) -> None:
+    from sqlalchemy import text
+
+    from app.jobs.cadence import _SWEEP_LOCK
+
+    pid = person(api)
+    api.post(
+        f"/api/v1/surveys/{survey}/triggers",
+        json={"kind": "event", "event": "upgraded", "delay_days": 0, "channel": "email"},
+    )
+    api.post("/api/v1/events", json={"person_id": pid, "name": "upgraded"})
+    with app.app_context(), db.engine.connect() as other_worker:
+        other_worker.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _SWEEP_LOCK})
+        assert cadence_sweep() == {"recurring_planned": 0, "deferred_decided": 0}
+        other_worker.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _SWEEP_LOCK})
+        other_worker.commit()
+        assert cadence_sweep()["deferred_decided"] == 1
+        assert db.session.query(Invitation).count() == 1

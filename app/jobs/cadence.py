@@ -3,10 +3,14 @@ daily plan, then every due deferred ask: event rules, recurring slots, account-c
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
+
+from sqlalchemy import text
 
 from app import clock
-from app.db import db
+from app.db import db, is_postgres
 from app.jobs.runtime import job
 from app.models import Campaign, Survey
 from app.vocabulary import SurveyStatus
@@ -45,13 +49,41 @@ def run_campaign(campaign_id: int) -> dict[str, object]:
     return dict(campaign.counts)
 
 
+#: A PostgreSQL advisory lock key: one cadence sweep at a time across all workers.
+_SWEEP_LOCK = 0x5C0D3
+
+
+@contextlib.contextmanager
+def _only_one_sweep() -> Iterator[bool]:
+    """Several workers run the sweep; the cadence part runs in one of them at a time (the
+    person locks would keep it correct anyway; this keeps it from deciding twice)."""
+    if not is_postgres():
+        yield True
+        return
+    # A connection of its own: a session-level lock belongs to the connection that took it,
+    # and the sweep's own session commits (and hands its connection back) many times.
+    with db.engine.connect() as connection:
+        lock = text("SELECT pg_try_advisory_lock(:k)")
+        mine = bool(connection.execute(lock, {"k": _SWEEP_LOCK}).scalar())
+        connection.commit()
+        try:
+            yield mine
+        finally:
+            if mine:
+                connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _SWEEP_LOCK})
+                connection.commit()
+
+
 @job("default")
 def cadence_sweep() -> dict[str, int]:
     from app.services.campaigns import run_deferred
     from app.services.recurring import plan_recurring
 
     now = clock.now()
-    stats = {"recurring_planned": plan_recurring(now), "deferred_decided": run_deferred(now)}
+    with _only_one_sweep() as mine:
+        if not mine:  # another worker is running it right now
+            return {"recurring_planned": 0, "deferred_decided": 0}
+        stats = {"recurring_planned": plan_recurring(now), "deferred_decided": run_deferred(now)}
     if any(stats.values()):
         log.info("cadence sweep: %s", stats)
     return stats

@@ -260,6 +260,7 @@ def explain(
                 reason=UNREACHABLE,
                 message=f"This person has no {_ADDRESS[channel]} to send to.",
                 send_at=None,
+                next_eligible_at=None,
             )
     return {
         "person_id": person.id,
