@@ -226,6 +226,9 @@ def decide_chunk(
             text("INSERT INTO fanout_candidate SELECT unnest(CAST(:ids AS integer[]))"),
             {"ids": person_ids},
         )
+        # Temporary tables are never analyzed on their own: without this the planner
+        # guesses a thousand people and picks nested loops for a hundred thousand.
+        db.session.execute(text("ANALYZE fanout_candidate"))
     else:
         db.session.execute(
             text("INSERT INTO fanout_candidate (person_id) VALUES (:id)"),
