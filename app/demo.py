@@ -245,12 +245,18 @@ def _history(
     rng: random.Random, survey: Survey, people: list[tuple[Person, float]], now: datetime
 ) -> None:
     """Each person is asked every 90 to 110 days over the past year, by their best channel,
-    never before two weeks after signing up: the history keeps the default cadence."""
+    never before two weeks after signing up, emails and texts inside their send window: the
+    history keeps the default cadence."""
+    from app.policy.quiet_hours import SendWindow, next_send_time, resolve_zone
+
+    window = SendWindow()
+    last = now - timedelta(days=12)
     for person, mood in people:
+        zone, _ = resolve_zone(person.timezone, "UTC")
         start = now - timedelta(days=365 - rng.randint(0, 60))
         if person.signed_up_at is not None:
             start = max(start, person.signed_up_at + timedelta(days=14))
-        while start < now - timedelta(days=12):
+        while start < last:
             trend = (start - now).days / 365 * 0.8  # the base warms up over the year
             channel = (
                 Channel.SMS
@@ -259,6 +265,10 @@ def _history(
                 if rng.random() < 0.1
                 else Channel.EMAIL
             )
+            if channel != Channel.LINK:
+                start = next_send_time(start, zone, window)
+            if start >= last:
+                break
             _asked(rng, survey, person, channel, start, mood + trend)
             start += timedelta(days=rng.randint(90, 110))
 

@@ -18,10 +18,10 @@ from flask import Flask
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
-from sqlalchemy import select, text
+from sqlalchemy import Integer, String, bindparam, select, text
 
 from app.clock import FrozenClock
-from app.db import db
+from app.db import UTCDateTime, db
 from app.errors import AppError
 from app.jobs.cadence import cadence_sweep
 from app.jobs.sweep import sweep
@@ -251,10 +251,11 @@ def make_machine(app: Flask, clock: FrozenClock) -> type[RuleBasedStateMachine]:
 def _contacts() -> dict[int, list[tuple[datetime, int, str]]]:
     rows = db.session.execute(
         text(
-            "SELECT person_id, survey_id, scheduled_at, 'invitation' FROM invitation "
+            "SELECT person_id, survey_id, scheduled_at AS at, 'invitation' AS kind "
+            "FROM invitation "
             "WHERE sent_at IS NOT NULL OR status IN ('scheduled','sending','needs_review') "
             "UNION ALL SELECT person_id, survey_id, shown_at, 'widget' FROM widget_display"
-        )
+        ).columns(person_id=Integer, survey_id=Integer, at=UTCDateTime(), kind=String)
     ).all()
     out: dict[int, list[tuple[datetime, int, str]]] = defaultdict(list)
     for person_id, survey_id, at, kind in rows:
@@ -314,7 +315,7 @@ def check_invariants(rules: CadenceRules) -> None:
             text(
                 f"SELECT count(*) FROM invitation i JOIN person p ON p.id = i.person_id "  # noqa: S608
                 f"WHERE p.{column} = :value AND i.created_at > :at{only}"
-            ),
+            ).bindparams(bindparam("at", type_=UTCDateTime())),
             {"value": suppression.value, "at": suppression.created_at, "channel": channel},
         )
         assert late == 0, ("suppressed", suppression.value)
