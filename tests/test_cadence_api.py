@@ -385,3 +385,16 @@ def test_one_cadence_sweep_at_a_time(app: Flask, api: Api, survey: int) -> None:
         other_worker.commit()
         assert cadence_sweep()["deferred_decided"] == 1
         assert db.session.query(Invitation).count() == 1
+
+
+def test_reminders_move_into_the_send_window(api: Api) -> None:
+    survey = api.post(
+        "/api/v1/surveys",
+        json={"name": "Weekend", "reminder_1_days": 5, "reminder_2_days": 7, "deadline_days": 10},
+    ).get_json()["id"]
+    body = invite(api, survey, person(api)).get_json()  # Monday 11:00 in Berlin
+    assert body["send_at"] == "2026-11-16T10:00:00Z"
+    # Five days later is a Saturday: the reminder waits for Monday 09:00 in Berlin, and the
+    # second keeps its distance from it.
+    assert body["reminder_1_at"] == "2026-11-23T08:00:00Z"
+    assert body["reminder_2_at"] == "2026-11-24T08:00:00Z"

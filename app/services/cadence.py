@@ -21,6 +21,7 @@ Suppressions, by channel (they always win):
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,8 +35,9 @@ from app.errors import Conflict
 from app.models import Account, Decision, Invitation, Person, Suppression, Survey
 from app.models.cadence import WidgetDisplay
 from app.policy import cadence as engine
-from app.policy import facts
+from app.policy import facts, lifecycle
 from app.policy.cadence import days
+from app.policy.quiet_hours import SendWindow, next_send_time, resolve_zone
 from app.policy.rules import CadenceRules
 from app.services.cadence_rules import rules_for
 from app.vocabulary import (
@@ -228,6 +230,25 @@ def check_cadence(person: Person, ask: Ask, now: datetime) -> facts.Decision:
     if not decision.allowed:
         raise Throttled(decision, functools.partial(_store_later, ask, decision, now))
     return decision
+
+
+def reminders_in_window(
+    times: lifecycle.Schedule, timezone: str | None, rules: CadenceRules
+) -> lifecycle.Schedule:
+    """Reminders are sends too: each moves to the person's next send window (it stays
+    planned; one that would land past the deadline is simply not sent)."""
+    zone, _ = resolve_zone(timezone, rules.default_timezone)
+    window = SendWindow.from_rules(rules)
+
+    first = times.reminder_1_at
+    second = times.reminder_2_at
+    if first is not None:
+        first = next_send_time(first, zone, window)
+    if second is not None:
+        if first is not None:
+            second = max(second, first + lifecycle.MIN_GAP)
+        second = next_send_time(second, zone, window)
+    return dataclasses.replace(times, reminder_1_at=first, reminder_2_at=second)
 
 
 def recent_refusals(person_id: int, limit: int = 20) -> list[Decision]:

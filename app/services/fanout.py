@@ -39,7 +39,7 @@ from app.policy.deadlines import end_of_local_day
 from app.policy.facts import QUIET_HOURS_CHANNELS, Reason
 from app.policy.quiet_hours import SendWindow, next_send_time, resolve_zone
 from app.policy.rules import YEAR_DAYS, CadenceRules
-from app.services.cadence import ALREADY_INVITED, UNREACHABLE
+from app.services.cadence import ALREADY_INVITED, UNREACHABLE, reminders_in_window
 from app.services.cadence_rules import rules_for
 from app.services.fanout_sql import decide_chunk, stmt, temp_tables
 from app.services.invitations import reminder_plan
@@ -115,6 +115,8 @@ def _schedules(
             zone, _ = resolve_zone(tz or None, rules.default_timezone)
             send_at = next_send_time(start, zone, window)
         times = lifecycle.schedule(reminder_plan(survey), send_at, channel)
+        if channel in QUIET_HOURS_CHANNELS:
+            times = reminders_in_window(times, tz or None, rules)
         deadline = end_of_local_day(times.deadline_at, tz or None)
         if survey.closes_at is not None:
             if send_at >= survey.closes_at:

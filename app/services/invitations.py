@@ -14,7 +14,8 @@ from app.jobs.queue import enqueue_after_commit
 from app.models import OPEN_STATUSES, Invitation, Person, StaffUser, Survey
 from app.policy import lifecycle
 from app.policy.deadlines import end_of_local_day
-from app.services.cadence import Ask, check_cadence
+from app.services.cadence import Ask, check_cadence, reminders_in_window
+from app.services.cadence_rules import rules_for
 from app.validation import is_mobile
 from app.vocabulary import Channel, InvitationStatus, SurveyStatus, Trigger
 
@@ -122,6 +123,8 @@ def create_invitation(request: InvitationRequest, now: datetime) -> Invitation:
             )
 
     times = lifecycle.schedule(reminder_plan(survey), send_at, channel)
+    if channel in lifecycle.MESSAGING_CHANNELS:
+        times = reminders_in_window(times, person.timezone, rules_for(survey.id))
     deadline = end_of_local_day(times.deadline_at, person.timezone)
     if survey.closes_at is not None:
         deadline = min(deadline, survey.closes_at)
