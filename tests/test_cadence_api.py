@@ -398,3 +398,32 @@ def test_reminders_move_into_the_send_window(api: Api) -> None:
     # second keeps its distance from it.
     assert body["reminder_1_at"] == "2026-11-23T08:00:00Z"
     assert body["reminder_2_at"] == "2026-11-24T08:00:00Z"
+
+
+def test_the_account_cap_holds_under_concurrency(
+    app: Flask, admin_key: str, survey: int, api: Api
+) -> None:
+    api.put("/api/v1/cadence", json={"account_cap": 2})
+    people = [person(api, n, account={"external_id": "globex"}) for n in range(10)]
+    barrier = threading.Barrier(len(people))
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def ask(pid: int) -> None:
+        client = Api(app.test_client(), admin_key)
+        barrier.wait()
+        response = client.post(
+            "/api/v1/invitations", json={"survey_id": survey, "person_id": pid, "channel": "link"}
+        )
+        with lock:
+            statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=ask, args=(pid,)) for pid in people]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [201, 201] + [409] * 8, statuses
+    with app.app_context():
+        assert db.session.query(Invitation).count() == 2
+        assert {d.reason for d in db.session.query(Decision)} == {"account_cap"}
