@@ -1,7 +1,7 @@
 """The ``sounding`` command: a Flask CLI group with Sounding's own commands.
 
 ``sounding dev``, ``sounding demo``, ``sounding create-api-key``, ``sounding outbox``,
-``sounding sweep`` and (from Flask-Migrate) ``sounding db upgrade``.
+``sounding sweep``, ``sounding explain`` and (from Flask-Migrate) ``sounding db upgrade``.
 """
 
 from __future__ import annotations
@@ -130,7 +130,10 @@ def sweep_command() -> None:
 
 
 def init_app(app: Flask) -> None:
+    from app.cadence_cli import explain_command
+
     for command in (
+        explain_command,
         dev_command,
         demo_command,
         create_api_key_command,

@@ -67,6 +67,11 @@ def from_environment() -> dict[str, Any]:
         "JOB_BATCH_SIZE": _env_int("JOB_BATCH_SIZE", 1000),
         "JOB_RETRIES": _env_int("JOB_RETRIES", 3),
         "MAX_COMMENT_LENGTH": _env_int("MAX_COMMENT_LENGTH", 5000),
+        # Sending rates shared by all workers (``limits`` notation: N per second/minute/hour).
+        "EMAIL_SEND_RATE": env("EMAIL_SEND_RATE", "6000/minute"),
+        "SMS_SEND_RATE": env("SMS_SEND_RATE", "600/minute"),
+        "SMS_SENDER_RATE": env("SMS_SENDER_RATE", "60/minute"),
+        "FANOUT_CHUNK": _env_int("FANOUT_CHUNK", 10_000),
         "EMAIL_BACKEND": env("EMAIL_BACKEND", "outbox"),
         "SMS_BACKEND": env("SMS_BACKEND", "outbox"),
         "DEFAULT_SENDER_EMAIL": env("DEFAULT_SENDER_EMAIL", "surveys@example.com"),
@@ -148,6 +153,15 @@ def build(overrides: Mapping[str, Any] | None, instance_path: str) -> dict[str, 
         raise ConfigError("SWEEP_LEASE_SECONDS must be at least 1.")
     if not 0 <= config["OUTBOX_LATENCY_SECONDS"] <= 60:
         raise ConfigError("OUTBOX_LATENCY_SECONDS must be from 0 to 60.")
+    for rate in ("EMAIL_SEND_RATE", "SMS_SEND_RATE", "SMS_SENDER_RATE"):
+        try:
+            from limits import parse
+
+            parse(str(config[rate]))
+        except ValueError as exc:
+            raise ConfigError(
+                f"{rate} must be a rate like '100/second' or '60/minute', got {config[rate]!r}"
+            ) from exc
     if config["EMAIL_BACKEND"] == "sendgrid" and not config.get("SENDGRID_API_KEY"):
         raise ConfigError("EMAIL_BACKEND=sendgrid needs SENDGRID_API_KEY.")
     if config["SMS_BACKEND"] == "twilio":

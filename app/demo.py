@@ -20,8 +20,7 @@ from app.api.auth import issue_key
 from app.db import db
 from app.models import Account, Invitation, Person, Response, StaffUser, Survey
 from app.policy.nps import category
-from app.policy.quiet_hours import SendWindow, in_window, resolve_zone
-from app.services.cadence_rules import rules_for
+from app.policy.quiet_hours import SendWindow, resolve_zone
 from app.services.invitations import InvitationRequest, create_invitation
 from app.vocabulary import Channel, InvitationStatus, Role, StaffRole, Trigger
 
@@ -199,12 +198,8 @@ def _build(rng: random.Random, now: datetime) -> Survey:
     _history(rng, survey, people, now)
     db.session.flush()
     # Two fresh invitations through the real pipeline (claimed, rendered, sent to the outbox),
-    # to people inside their send window now when there are any (quiet hours hold the rest).
-    window = SendWindow.from_rules(rules_for(survey.id))
-    fresh = sorted(
-        (p for p, _ in people if p.email and not _has_open(p, survey)),
-        key=lambda p: not in_window(now, resolve_zone(p.timezone, "UTC")[0], window),
-    )[:2]
+    # to people the default cadence allows now (inside their send window, if any is).
+    fresh = _eligible_now(survey, [p for p, _ in people if p.email], now)[:2]
     for person in fresh:
         create_invitation(
             InvitationRequest(
@@ -251,10 +246,19 @@ def _people(
 def _history(
     rng: random.Random, survey: Survey, people: list[tuple[Person, float]], now: datetime
 ) -> None:
-    """Each person is asked about every 90 days over the past year, by their best channel."""
+    """Each person is asked every 90 to 110 days over the past year, by their best channel,
+    never before two weeks after signing up, emails and texts inside their send window: the
+    history keeps the default cadence."""
+    from app.policy.quiet_hours import next_send_time
+
+    window = SendWindow()
+    last = now - timedelta(days=12)
     for person, mood in people:
+        zone, _ = resolve_zone(person.timezone, "UTC")
         start = now - timedelta(days=365 - rng.randint(0, 90))
-        while start < now - timedelta(days=12):
+        if person.signed_up_at is not None:
+            start = max(start, person.signed_up_at + timedelta(days=14))
+        while start < last:
             trend = (start - now).days / 365 * 0.8  # the base warms up over the year
             channel = (
                 Channel.SMS
@@ -263,8 +267,12 @@ def _history(
                 if rng.random() < 0.1
                 else Channel.EMAIL
             )
+            if channel != Channel.LINK:
+                start = next_send_time(start, zone, window)
+            if start >= last:
+                break
             _asked(rng, survey, person, channel, start, mood + trend)
-            start += timedelta(days=rng.randint(85, 110))
+            start += timedelta(days=rng.randint(90, 110))
 
 
 def _asked(
@@ -324,16 +332,11 @@ def _asked(
     )
 
 
-def _has_open(person: Person, survey: Survey) -> bool:
-    return (
-        db.session.scalar(
-            select(func.count())
-            .select_from(Invitation)
-            .where(
-                Invitation.person_id == person.id,
-                Invitation.survey_id == survey.id,
-                Invitation.ended_at.is_(None),
-            )
-        )
-        > 0
-    )
+def _eligible_now(survey: Survey, people: list[Person], now: datetime) -> list[Person]:
+    from app.policy.facts import Reason
+    from app.services.cadence import decide_for
+
+    decisions = [(decide_for(p, survey.id, Channel.EMAIL, now), p) for p in people]
+    ready = [p for d, p in decisions if d.reason == Reason.OK]
+    later = [p for d, p in decisions if d.reason == Reason.QUIET_HOURS]
+    return ready + later

@@ -61,6 +61,11 @@ class Api:
             path, json=json, headers=self._headers(kwargs.pop("headers", None)), **kwargs
         )
 
+    def delete(self, path: str, **kwargs: Any) -> TestResponse:
+        return self.client.delete(
+            path, headers=self._headers(kwargs.pop("headers", None)), **kwargs
+        )
+
     def put(self, path: str, json: Any = None, **kwargs: Any) -> TestResponse:
         return self.client.put(
             path, json=json, headers=self._headers(kwargs.pop("headers", None)), **kwargs

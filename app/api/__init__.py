@@ -74,6 +74,8 @@ def _refuse_nul_in_query() -> None:
 
 def init_app(app: Flask) -> None:
     from app.api import (  # noqa: F401
+        cadence,
+        campaigns,
         invitations,
         non_responders,
         people,

@@ -121,7 +121,17 @@ def write(view: Callable[..., Any]) -> Callable[..., Response]:
                 if existing is None:
                     raise
                 return _replay(existing, request_hash)
-        response = make_response(view(*args, **kwargs))
+        try:
+            response = make_response(view(*args, **kwargs))
+        except AppError as error:
+            # The request changes nothing, but a refusal it met is still stored (cadence:
+            # every "no" is explainable later).
+            persist = getattr(error, "persist_after_rollback", None)
+            if persist is not None:
+                db.session.rollback()
+                persist()
+                db.session.commit()
+            raise
         if response.status_code >= 400:
             db.session.rollback()
             return response

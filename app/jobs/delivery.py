@@ -87,9 +87,14 @@ def deliver(channel: Channel, invitation_ids: Sequence[int], step: Step) -> dict
     now = clock.now()
     suppressed = _end_suppressed(channel, invitation_ids, step, now)
     ready = step_timing.hold_back(channel, invitation_ids, step, now)
+    # Shared sending rates: what the window does not allow now goes back to the sweep,
+    # unclaimed, due when capacity returns.
+    from app.jobs.rates import within_rate
+
+    ready, rate_limited = within_rate(channel, ready, step, now)
     claimed = claim(channel, ready, step, now)
     db.session.commit()
-    stats = {"claimed": len(claimed), "suppressed": suppressed}
+    stats = {"claimed": len(claimed), "suppressed": suppressed, "rate_limited": rate_limited}
     if not claimed:
         return stats
 

@@ -18,10 +18,12 @@ class PeriodicJob:
 
 
 def periodic_jobs(app: Flask) -> list[PeriodicJob]:
+    from app.jobs.cadence import cadence_sweep
     from app.jobs.prune import prune
     from app.jobs.sweep import sweep
 
     return [
         PeriodicJob(sweep, interval_seconds=app.config["SWEEP_INTERVAL_SECONDS"]),
         PeriodicJob(prune, interval_seconds=3600),
+        PeriodicJob(cadence_sweep, interval_seconds=app.config["SWEEP_INTERVAL_SECONDS"]),
     ]

@@ -1,7 +1,7 @@
 """All models, imported here so their tables are on the metadata."""
 
 from app.models.access import ApiKey, IdempotencyRecord
-from app.models.cadence import CadencePolicy
+from app.models.cadence import CadencePolicy, Decision, DeferredAsk, WidgetDisplay
 from app.models.email import ProviderEvent, ScoreClick
 from app.models.invitations import OPEN_STATUSES, Invitation, Message
 from app.models.outbox import OutboxMessage
@@ -10,6 +10,7 @@ from app.models.responses import Response
 from app.models.sms import SmsReply
 from app.models.suppressions import Suppression
 from app.models.surveys import DEFAULT_FOLLOW_UP, Survey
+from app.models.triggers import Campaign, PersonEvent, SurveyTrigger
 
 __all__ = [
     "DEFAULT_FOLLOW_UP",
@@ -17,11 +18,15 @@ __all__ = [
     "Account",
     "ApiKey",
     "CadencePolicy",
+    "Campaign",
+    "Decision",
+    "DeferredAsk",
     "IdempotencyRecord",
     "Invitation",
     "Message",
     "OutboxMessage",
     "Person",
+    "PersonEvent",
     "ProviderEvent",
     "Response",
     "ScoreClick",
@@ -29,4 +34,6 @@ __all__ = [
     "StaffUser",
     "Suppression",
     "Survey",
+    "SurveyTrigger",
+    "WidgetDisplay",
 ]

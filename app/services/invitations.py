@@ -14,9 +14,10 @@ from app.jobs.queue import enqueue_after_commit
 from app.models import OPEN_STATUSES, Invitation, Person, StaffUser, Survey
 from app.policy import lifecycle
 from app.policy.deadlines import end_of_local_day
-from app.services.suppressions import is_suppressed
+from app.services.cadence import Ask, check_cadence, reminders_in_window
+from app.services.cadence_rules import rules_for
 from app.validation import is_mobile
-from app.vocabulary import Channel, InvitationStatus, SuppressionKind, SurveyStatus, Trigger
+from app.vocabulary import Channel, InvitationStatus, SurveyStatus, Trigger
 
 MAX_SCHEDULE_AHEAD = timedelta(days=365)
 
@@ -33,8 +34,12 @@ class InvitationRequest:
 
 def lock_person(person_id: int) -> None:
     """Serialize invitations per person (DESIGN.md, decision 3): on PostgreSQL a row lock
-    held to the end of the transaction; SQLite serializes writers anyway."""
-    db.session.execute(select(Person.id).where(Person.id == person_id).with_for_update())
+    held to the end of the transaction; SQLite serializes writers anyway. ``FOR NO KEY
+    UPDATE``: it excludes other asks of the person but not rows that merely reference them
+    (a stored decision, a response)."""
+    db.session.execute(
+        select(Person.id).where(Person.id == person_id).with_for_update(key_share=True)
+    )
 
 
 def reminder_plan(survey: Survey) -> lifecycle.ReminderPlan:
@@ -44,17 +49,12 @@ def reminder_plan(survey: Survey) -> lifecycle.ReminderPlan:
 
 
 def check_reachable(person: Person, channel: Channel) -> None:
-    if channel == Channel.EMAIL:
-        if not person.email:
-            raise AppError(
-                "This person has no email address to send to.", field="channel", code="unreachable"
-            )
-        if (s := is_suppressed(SuppressionKind.EMAIL, person.email)) is not None:
-            raise Conflict(
-                f"{person.email} is suppressed ({s.reason.value}); Sounding will not email it.",
-                field="person",
-                code="suppressed",
-            )
+    """An address or number to send to. Suppressions are the cadence engine's first rule
+    (``app.services.cadence``), so a suppressed person's refusal is stored and explained."""
+    if channel == Channel.EMAIL and not person.email:
+        raise AppError(
+            "This person has no email address to send to.", field="channel", code="unreachable"
+        )
     if channel == Channel.SMS:
         if not person.phone:
             raise AppError(
@@ -65,12 +65,6 @@ def check_reachable(person: Person, channel: Channel) -> None:
                 f"{person.phone} is not a mobile number; it cannot receive texts.",
                 field="person.phone",
                 code="unreachable",
-            )
-        if (s := is_suppressed(SuppressionKind.PHONE, person.phone)) is not None:
-            raise Conflict(
-                f"{person.phone} is suppressed ({s.reason.value}); Sounding will not text it.",
-                field="person",
-                code="suppressed",
             )
 
 
@@ -117,7 +111,20 @@ def create_invitation(request: InvitationRequest, now: datetime) -> Invitation:
             extra={"invitation_id": open_one.id},
         )
 
+    # Cadence (issue 3): every rule, for every trigger; quiet hours move the send.
+    decision = check_cadence(person, Ask(person.id, survey.id, channel, request.trigger), send_at)
+    if decision.send_at is not None and decision.send_at > send_at:
+        send_at = decision.send_at
+        if survey.closes_at is not None and send_at >= survey.closes_at:
+            raise Conflict(
+                "The survey closes before the person's next send window.",
+                field="send_at",
+                code="survey_closed",
+            )
+
     times = lifecycle.schedule(reminder_plan(survey), send_at, channel)
+    if channel in lifecycle.MESSAGING_CHANNELS:
+        times = reminders_in_window(times, person.timezone, rules_for(survey.id))
     deadline = end_of_local_day(times.deadline_at, person.timezone)
     if survey.closes_at is not None:
         deadline = min(deadline, survey.closes_at)
