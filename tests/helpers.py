@@ -131,3 +131,22 @@ def new_person(api: Api, external_id: str = "u-1", **fields: Any) -> dict[str, A
     response = api.post("/api/v1/people", json={"external_id": external_id, **fields})
     assert response.status_code == 201, response.get_json()
     return response.get_json()
+
+
+#: Cadence for tests about something else than cadence: ask anyone, any time, as often as the
+#: test needs (the defaults would refuse a second ask within 30 days, and hold email and SMS
+#: outside 09:00-17:00 on weekdays).
+PERMISSIVE_CADENCE: dict[str, Any] = {
+    "recontact_days": 0,
+    "recurrence_days": 0,
+    "min_tenure_days": 0,
+    "yearly_cap": 1000,
+    "send_window_start": "00:00",
+    "send_window_end": "23:59",
+    "send_weekdays": [0, 1, 2, 3, 4, 5, 6],
+}
+
+
+def permissive_cadence(api: Api, **overrides: Any) -> None:
+    response = api.put("/api/v1/cadence", json={**PERMISSIVE_CADENCE, **overrides})
+    assert response.status_code == 200, response.get_json()

@@ -24,6 +24,7 @@ from tests.helpers import (
     issue_test_key,
     new_person,
     new_survey,
+    permissive_cadence,
     row_counts,
 )
 
@@ -178,7 +179,11 @@ def refused(api: Api, app: Flask, expect: str, body: dict[str, Any]) -> dict[str
     error = error_of(response)
     assert error["field"] == field, error
     assert not code or error["code"] == code[0], error
-    assert row_counts(app) == before
+    after = row_counts(app)
+    # A cadence refusal is stored (every "no" can be explained later); nothing else changes.
+    stored = after.pop("decision") - before.pop("decision")
+    assert stored == (1 if error["code"] == "throttled" else 0)
+    assert after == before
     return error
 
 
@@ -240,12 +245,15 @@ def test_suppressed_address_is_refused(api: Api, app: Flask, clock: FrozenClock)
             SuppressionKind.EMAIL, "u-1@globex.example", SuppressionReason.BOUNCED, clock.now()
         )
         db.session.commit()
-    error = refused(api, app, "409 person suppressed", {**body, "channel": "email"})
+    # Suppressions are the cadence engine's first rule: a 409 `throttled` naming it.
+    error = refused(api, app, "409 person_id throttled", {**body, "channel": "email"})
+    assert error["rule"] == "suppressed" and error["next_eligible_at"] is None
     assert "bounced" in error["message"]
     assert invite(api, **body, channel="link").status_code == 201  # other channels still work
 
 
 def test_second_open_invitation_on_a_channel_is_refused(api: Api, app: Flask) -> None:
+    permissive_cadence(api)  # this test is about open invitations, not the recontact period
     person = new_person(api, phone="+33 6 12 34 56 78")
     body = {"survey_id": new_survey(api)["id"], "person_id": person["id"]}
     first = invite(api, **body, channel="email")
@@ -310,6 +318,7 @@ def test_sender_and_csm_keys(api: Api, app: Flask) -> None:
 
 
 def test_list_filters_and_cursor_pagination(api: Api) -> None:
+    permissive_cadence(api)
     survey = new_survey(api)
     other_survey = new_survey(api, name="Onboarding")
     ids = []

@@ -15,7 +15,15 @@ from werkzeug.test import TestResponse
 from app.clock import FrozenClock
 from app.db import db
 from app.models import IdempotencyRecord, OutboxMessage
-from tests.helpers import Api, error_of, issue_test_key, new_person, new_survey, row_counts
+from tests.helpers import (
+    Api,
+    error_of,
+    issue_test_key,
+    new_person,
+    new_survey,
+    permissive_cadence,
+    row_counts,
+)
 
 PEOPLE = "/api/v1/people"
 INVITATIONS = "/api/v1/invitations"
@@ -106,6 +114,7 @@ def test_an_error_is_not_remembered(api: Api, app: Flask) -> None:
 
 
 def test_a_refusal_by_the_service_is_not_remembered(api: Api) -> None:
+    permissive_cadence(api)
     survey = new_survey(api)
     person = new_person(api)
     body = {"survey_id": survey["id"], "person_id": person["id"], "channel": "link"}

@@ -60,17 +60,19 @@ def test_german_in_honolulu_reads_the_local_day(app: Flask, api: Api, clock: Fro
 
 def test_french_in_auckland_with_the_html_part(app: Flask, api: Api, clock: FrozenClock) -> None:
     survey = create_survey(api)
+    # Monday 10:00 UTC is 23:00 in Auckland: the first email waits for Tuesday 09:00 there,
+    # and the deadline is ten days after that, at the end of the local day.
     inv = invite(api, survey["id"], timezone="Pacific/Auckland", locale="fr")
     run_until(app, clock, AFTER)
     sent = outbox(app, inv["id"])
-    assert "Ce questionnaire se termine le jeudi 26 novembre 2026." in sent[0].text
+    assert "Ce questionnaire se termine le vendredi 27 novembre 2026." in sent[0].text
     assert sent[1].subject.startswith("Rappel : ")
     assert "Petit rappel : nous aimerions toujours avoir votre avis." in sent[1].text
     assert "Dernier rappel : nous aimerions toujours avoir votre avis." in sent[2].text
     with app.app_context():
         html = db.session.query(OutboxMessage).order_by(OutboxMessage.id.desc()).first().html
     assert "Dernier rappel : nous aimerions toujours avoir votre avis." in html
-    assert "jeudi 26 novembre 2026" in html
+    assert "vendredi 27 novembre 2026" in html
 
 
 def test_spanish_text_message_reminder(app: Flask, api: Api, clock: FrozenClock) -> None:

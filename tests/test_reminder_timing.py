@@ -15,7 +15,7 @@ from app.services.cadence_rules import set_survey_overrides
 from app.services.suppressions import suppress
 from app.vocabulary import InvitationStatus, SuppressionKind, SuppressionReason
 from channels.base import Outcome, SendResult, SmsMessage
-from tests.helpers import Api
+from tests.helpers import Api, error_of
 from tests.reminder_support import (
     create_survey,
     invitation,
@@ -107,16 +107,34 @@ def test_a_first_message_that_cannot_go_before_the_close_ends_unsent(
 ) -> None:
     # The survey closes at 15:00 UTC today; in Los Angeles the window opens at 17:00 UTC.
     survey = create_survey(api, closes_at="2026-11-16T15:00:00Z")
+    body = {
+        "survey_id": survey["id"],
+        "channel": "email",
+        "person": {"email": "pat@globex.example", "timezone": "America/Los_Angeles"},
+    }
+    # Known at invite time: refused with the reason, nothing made.
+    refused = api.post("/api/v1/invitations", json=body)
+    assert refused.status_code == 409 and error_of(refused)["code"] == "survey_closed"
+    # Invited while the send window was still ahead, then the close is pulled in before it:
+    # at send time the first message has no window left, and ends unsent with the reason.
+    api.patch(f"/api/v1/surveys/{survey['id']}", json={"closes_at": "2026-11-17T20:00:00Z"})
     inv = invite(api, survey["id"], timezone="America/Los_Angeles")
+    assert (
+        api.patch(
+            f"/api/v1/surveys/{survey['id']}", json={"closes_at": "2026-11-16T15:00:00Z"}
+        ).status_code
+        == 200
+    )
+    clock.set(datetime(2026, 11, 16, 14, 0, tzinfo=UTC))
+    from app.jobs.delivery import deliver_email
+
+    with app.app_context():
+        deliver_email([inv["id"]], "initial")
     ended = invitation(app, inv["id"])
     assert ended.status == InvitationStatus.EXPIRED
     assert ended.sent_at is None  # never asked: not a non-response
-    assert ended.end_reason.startswith("The first message was not sent: the send window")
+    assert ended.end_reason.startswith("The first message was not sent: it was due Mon Nov 16")
     assert messages(app, inv["id"])["initial"].status.value == "skipped"
-    assert outbox(app) == []
-    run_until(app, clock, AFTER)
-    listed = api.get(f"/api/v1/surveys/{survey['id']}/non-responders").get_json()["data"]
-    assert listed == []
 
 
 def test_nothing_is_sent_before_the_survey_opens(app: Flask, api: Api, clock: FrozenClock) -> None:

@@ -19,7 +19,7 @@ from app.db import db
 from app.models import Invitation, Response, SmsReply, Suppression
 from app.policy.sms import Problem, help_text, hint_text
 from app.policy.sms_conversation import closed_text, thanks_text
-from tests.helpers import Api, error_of, issue_test_key, run_worker
+from tests.helpers import Api, error_of, issue_test_key, permissive_cadence, run_worker
 from tests.twilio_helpers import (
     PUBLIC,
     SERVICE,
@@ -258,6 +258,7 @@ def test_a_number_we_never_texted_gets_no_answer(sms_app: Flask, api: Api) -> No
 
 
 def test_stop_then_start(sms_app: Flask, api: Api, twilio: TwilioStandIn) -> None:
+    permissive_cadence(api)  # the person is asked again after START
     ids = invite_by_sms(api)
     assert reply(sms_app, "STOP") is None  # Twilio confirms the opt-out itself
     with sms_app.app_context():
@@ -271,7 +272,7 @@ def test_stop_then_start(sms_app: Flask, api: Api, twilio: TwilioStandIn) -> Non
     again = {"survey_id": ids["survey_id"], "person_id": person_id, "channel": "sms"}
     refused = api.post("/api/v1/invitations", json=again)
     assert refused.status_code == 409
-    assert error_of(refused)["code"] == "suppressed"
+    assert (error_of(refused)["code"], error_of(refused)["rule"]) == ("throttled", "suppressed")
     # A score after STOP is not taken: the invitation has ended.
     assert reply(sms_app, "9") == closed_text("Acme")
     assert count(sms_app, Response) == 0

@@ -240,14 +240,19 @@ def reminders_in_window(
     zone, _ = resolve_zone(timezone, rules.default_timezone)
     window = SendWindow.from_rules(rules)
 
+    def moved(planned: datetime, after: datetime | None) -> datetime:
+        later = max(planned, after + lifecycle.MIN_GAP) if after is not None else planned
+        in_window = next_send_time(later, zone, window)
+        # Past the deadline it could not go anyway: keep the plan, and the delivery job skips
+        # the reminder then with its reason (app.jobs.step_timing), so the skip is recorded.
+        return in_window if in_window < times.deadline_at else planned
+
     first = times.reminder_1_at
     second = times.reminder_2_at
     if first is not None:
-        first = next_send_time(first, zone, window)
+        first = moved(first, None)
     if second is not None:
-        if first is not None:
-            second = max(second, first + lifecycle.MIN_GAP)
-        second = next_send_time(second, zone, window)
+        second = moved(second, first)
     return dataclasses.replace(times, reminder_1_at=first, reminder_2_at=second)
 
 
