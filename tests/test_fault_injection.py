@@ -68,6 +68,11 @@ WORKER_ENV = {
     "JOB_BATCH_SIZE": "12",
     "OUTBOX_LATENCY_SECONDS": "0.25",
     "JOB_RETRIES": "3",
+    # This test is about crashes, not sending rates (tests/test_cadence_rates.py): the
+    # default 60 texts a minute per sender would make its 100 texts take minutes.
+    "SMS_SENDER_RATE": "100000/minute",
+    "SMS_SEND_RATE": "100000/minute",
+    "EMAIL_SEND_RATE": "100000/minute",
 }
 DONE = {Step.INITIAL: S.SENT, Step.REMINDER_1: S.REMINDED_1, Step.REMINDER_2: S.REMINDED_2}
 
