@@ -12,8 +12,9 @@ from sqlalchemy import select
 
 from app.clock import FrozenClock
 from app.db import db
-from app.jobs.delivery import claim, record
+from app.jobs.delivery import claim
 from app.jobs.handover import drop_ended, hand_over
+from app.jobs.outcomes import record
 from app.jobs.sweep import sweep
 from app.models import Invitation, Message
 from app.services.responses import lock_invitation, record_response

@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 from app.clock import FrozenClock
 from app.db import db
 from app.models import Invitation, Response, SmsReply, Suppression
-from app.policy.sms import Problem, help_text, hint_text
 from app.policy.sms_conversation import closed_text, thanks_text
+from app.policy.sms_grammar import Problem, help_text, hint_text
 from tests.helpers import Api, error_of, issue_test_key, permissive_cadence, run_worker
 from tests.twilio_helpers import (
     PUBLIC,

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.policy.sms import Keyword, Problem, SmsTooLong, count_segments
+from app.policy.sms import SmsTooLong, count_segments
 from app.policy.sms_conversation import (
     COMMENT_WINDOW,
     HINT_INTERVAL,
@@ -20,6 +20,7 @@ from app.policy.sms_conversation import (
     follow_up_text,
     sms_day,
 )
+from app.policy.sms_grammar import Keyword, Problem
 
 NOW = datetime(2026, 11, 16, 10, 0, tzinfo=UTC)
 OPEN = Conversation(invited=True, answerable=True)

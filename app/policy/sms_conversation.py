@@ -13,7 +13,7 @@ A conversation is one number and the SMS invitation last texted to it:
 2. **The comment window**: for :data:`COMMENT_WINDOW` after a score came in by text, a reply
    is the comment (the first one is thanked, later ones are added to it silently), except a
    bare score (``9``), which corrects the score and asks the follow-up again.
-3. **A score** (see :func:`app.policy.sms.parse_reply`) is recorded while the invitation
+3. **A score** (see :func:`app.policy.sms_grammar.parse_reply`) is recorded while the invitation
    takes answers, with its comment when one came along (``10 great support``, thanked), or
    answered with the follow-up question for its category. Answering again updates the answer.
 4. **Anything else** gets one polite hint per invitation per :data:`HINT_INTERVAL`, and
@@ -37,17 +37,19 @@ from app.policy.deadlines import zone
 from app.policy.sms import (
     ENGLISH,
     ComposedSms,
-    InvalidReply,
-    Keyword,
-    Problem,
-    ScoreReply,
     SmsPhrases,
     SmsTooLong,
-    classify_keyword,
     count_segments,
     fold_phrases,
     gsm_fold,
     is_gsm7,
+)
+from app.policy.sms_grammar import (
+    InvalidReply,
+    Keyword,
+    Problem,
+    ScoreReply,
+    classify_keyword,
     parse_reply,
 )
 

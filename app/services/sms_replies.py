@@ -24,7 +24,7 @@ from sqlalchemy import func, or_, select
 from app.content import sender_of
 from app.db import db
 from app.models import Invitation, Message, Person, Response, SmsReply
-from app.policy import sms
+from app.policy import sms_grammar
 from app.policy.nps import category
 from app.policy.sms_conversation import (
     Answer,
@@ -237,10 +237,10 @@ def _answer_text(decision: Decision, invitation: Invitation | None) -> str | Non
     if answer is None:
         return None
     if answer == Answer.HELP:
-        return sms.help_text(company=_company(), csm_name=_csm_name(invitation))
+        return sms_grammar.help_text(company=_company(), csm_name=_csm_name(invitation))
     if answer == Answer.HINT:
         assert decision.problem is not None
-        return sms.hint_text(decision.problem)
+        return sms_grammar.hint_text(decision.problem)
     if answer == Answer.CLOSED:
         return closed_text(_company())
     if answer == Answer.THANKS:
