@@ -25,6 +25,11 @@ from app.services.invitations import InvitationRequest, create_invitation
 from app.vocabulary import Channel, InvitationStatus, Role, StaffRole, Trigger
 
 SURVEY_NAME = "Product NPS"
+DEMO_SEND_WINDOW = {
+    "send_window_start": "00:00",
+    "send_window_end": "23:59",
+    "send_weekdays": [0, 1, 2, 3, 4, 5, 6],
+}
 
 CSMS = [
     ("Jane Doe", "jane@acme.example"),
@@ -150,7 +155,9 @@ class DemoSummary:
             f"  Responses:     curl -H 'Authorization: Bearer {self.api_key}' "
             f"'{base}/api/v1/responses?limit=5'\n"
             f"  Dashboard:     {base}/dashboard  (sign in with the key above)\n"
-            f"  Outbox:        {base}/dev/outbox  (or `sounding outbox`)\n"
+            f"  Outbox:        {base}/dev/outbox  (or `sounding outbox`)\n\n"
+            "The demo survey sends at any hour so you see its messages at once; the workspace\n"
+            "default (GET /api/v1/cadence) sends from 09:00 to 17:00 on weekdays.\n"
         )
 
 
@@ -198,7 +205,12 @@ def _build(rng: random.Random, now: datetime) -> Survey:
     _history(rng, survey, people, now)
     db.session.flush()
     # Two fresh invitations through the real pipeline (claimed, rendered, sent to the outbox),
-    # to people the default cadence allows now (inside their send window, if any is).
+    # to people the cadence allows now. The demo survey sends at any hour, so they show up
+    # in the outbox at once whenever the demo runs (the workspace keeps 09:00-17:00 on
+    # weekdays, and the history above kept it too).
+    from app.services.cadence_rules import set_survey_overrides
+
+    set_survey_overrides(survey.id, DEMO_SEND_WINDOW, now)
     fresh = _eligible_now(survey, [p for p, _ in people if p.email], now)[:2]
     for person in fresh:
         create_invitation(
