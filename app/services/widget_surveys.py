@@ -108,11 +108,13 @@ def choose_and_show(
     person: Person, surveys: list[Survey], now: datetime, trigger: Trigger = Trigger.API
 ) -> tuple[Survey, WidgetDisplay] | None:
     """The survey the widget shows ``person`` now, recorded as a display (a contact; an open
-    display shown again is not a new one), or None. Serialized per person, so two tabs
+    display shown again is not a new one), or None.
+
+    The rules are read without a lock (most page views are refused: they write nothing); a
+    survey allowed is recorded under the person's lock, which decides again, so two tabs
     checking at once show one display."""
     if not surveys:
         return None
-    lock_person(person.id)
     by_id = {s.id: s for s in surveys}
     refused_under: set[CadenceRules] = set()
     for survey_id in show_order(_candidates(person, surveys, now)):
@@ -120,7 +122,7 @@ def choose_and_show(
         rules = rules_for(survey.id)
         if rules in refused_under:
             continue
-        verdict = may_show_widget(person, survey, now)
+        verdict = may_show_widget(person, survey, now, rules)
         ask = Ask(person.id, survey.id, Channel.WIDGET, trigger)
         if verdict.decision.allowed:
             try:
