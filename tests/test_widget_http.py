@@ -150,6 +150,9 @@ def _limited(app: Flask, forwarded: bool) -> None:
     assert over.headers["Access-Control-Allow-Origin"] == ORIGIN  # the widget backs off
     # bad requests count too, and are refused before anything is read
     assert widget.post("responses", {"key": key.public}, **client_a).status_code == 429
+    stranger = Widget(app.test_client(), key, origin="https://evil.example").check(**client_a)
+    assert stranger.status_code == 429
+    assert "Access-Control-Allow-Origin" not in stranger.headers
     if forwarded:
         # another client behind the trusted proxy has its own allowance
         assert widget.check(**{"X-Forwarded-For": "203.0.113.9"}).status_code == 200
@@ -164,3 +167,10 @@ def test_rate_limit_per_key_and_client_in_memory(limited_app: Flask) -> None:
 
 def test_rate_limit_shared_through_redis(limited_redis_app: Flask) -> None:
     _limited(limited_redis_app, forwarded=False)
+
+
+def test_a_bad_rate_limit_setting_stops_the_app_at_start(tmp_path: Path) -> None:
+    from app.config import ConfigError, build
+
+    with pytest.raises(ConfigError, match="WIDGET_RATE_LIMIT"):
+        build({"SOUNDING_ENV": "test", "WIDGET_RATE_LIMIT": "lots"}, str(tmp_path))

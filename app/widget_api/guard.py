@@ -125,15 +125,20 @@ def _guard() -> Response | None:
     body = _json_body()
     key = active_key(body.get("key")) if isinstance(body, dict) else None
     g.widget_key = key
+    allowed = True
     if origin is not None:
         if key is not None:
             allowed = origin in (key.allowed_origins or [])
         else:  # no valid key: the view refuses it; let an allowed page see why
             allowed = origin_allowed_anywhere(origin)
-        if not allowed:
-            raise _refuse_origin()
-        g.cors_origin = origin
-    return _rate_limited(key)
+        if allowed:
+            g.cors_origin = origin
+    limited = _rate_limited(key)  # refused origins count too
+    if limited is not None:
+        return limited
+    if not allowed:
+        raise _refuse_origin()
+    return None
 
 
 @bp.after_request
