@@ -23,7 +23,7 @@ from app.api.surveys import default_question
 from app.db import db
 from app.errors import AppError
 from app.models import DEFAULT_FOLLOW_UP, Survey, WidgetKey
-from app.policy.widget import signature_of
+from app.policy.widget import normalize_origin, signature_of
 from app.services.widget_keys import create_key, list_keys
 from app.services.widget_surveys import widget_surveys
 from app.widget_api.views import SCRIPT
@@ -44,7 +44,8 @@ def _example_html() -> str:
 
 
 def _origin() -> str:
-    return request.host_url.rstrip("/")
+    """This server's origin as the browser sends it in ``Origin``."""
+    return normalize_origin(request.host_url)
 
 
 def development_key(origin: str) -> WidgetKey:
