@@ -31,6 +31,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         jobs,
         pages,
         transport,
+        widget_api,
     )
 
     app = Flask(
@@ -47,6 +48,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     errors.init_app(app)
     api.init_app(app)
+    widget_api.init_app(app)
     pages.init_app(app)
     hooks.init_app(app)
     dashboard.init_app(app)

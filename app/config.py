@@ -71,6 +71,10 @@ def from_environment() -> dict[str, Any]:
         "EMAIL_SEND_RATE": env("EMAIL_SEND_RATE", "6000/minute"),
         "SMS_SEND_RATE": env("SMS_SEND_RATE", "600/minute"),
         "SMS_SENDER_RATE": env("SMS_SENDER_RATE", "60/minute"),
+        # The widget's public endpoints, per widget key and client IP.
+        "WIDGET_RATE_LIMIT": env("WIDGET_RATE_LIMIT", "600/minute"),
+        # Proxies in front of the web processes whose X-Forwarded-For is trusted.
+        "TRUSTED_PROXY_HOPS": _env_int("TRUSTED_PROXY_HOPS", 0),
         "FANOUT_CHUNK": _env_int("FANOUT_CHUNK", 10_000),
         "EMAIL_BACKEND": env("EMAIL_BACKEND", "outbox"),
         "SMS_BACKEND": env("SMS_BACKEND", "outbox"),
@@ -153,7 +157,7 @@ def build(overrides: Mapping[str, Any] | None, instance_path: str) -> dict[str, 
         raise ConfigError("SWEEP_LEASE_SECONDS must be at least 1.")
     if not 0 <= config["OUTBOX_LATENCY_SECONDS"] <= 60:
         raise ConfigError("OUTBOX_LATENCY_SECONDS must be from 0 to 60.")
-    for rate in ("EMAIL_SEND_RATE", "SMS_SEND_RATE", "SMS_SENDER_RATE"):
+    for rate in ("EMAIL_SEND_RATE", "SMS_SEND_RATE", "SMS_SENDER_RATE", "WIDGET_RATE_LIMIT"):
         try:
             from limits import parse
 

@@ -85,6 +85,7 @@ def init_app(app: Flask) -> None:
         staff,
         survey_email,
         surveys,
+        widget,
     )
 
     app.register_blueprint(bp)

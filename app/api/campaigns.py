@@ -184,7 +184,12 @@ def create_trigger(survey_id: int) -> Any:
     ``delay_days``) to a survey."""
     survey = get_survey_or_404(survey_id)
     data = parse_body(TriggerIn)
-    check_survey_channel(survey, data.channel)
+    check_survey_channel(survey, data.channel, widget_rule=data.kind == "event")
+    if data.channel == Channel.WIDGET and data.delay_days:
+        raise AppError(
+            "delay_days: a widget rule shows the survey when the widget reports the event; use 0",
+            field="delay_days",
+        )
     now = clock.now()
     trigger = SurveyTrigger(
         survey_id=survey.id,

@@ -11,6 +11,7 @@ from app.models.sms import SmsReply
 from app.models.suppressions import Suppression
 from app.models.surveys import DEFAULT_FOLLOW_UP, Survey
 from app.models.triggers import Campaign, PersonEvent, SurveyTrigger
+from app.models.widget import WidgetKey
 
 __all__ = [
     "DEFAULT_FOLLOW_UP",
@@ -36,4 +37,5 @@ __all__ = [
     "Survey",
     "SurveyTrigger",
     "WidgetDisplay",
+    "WidgetKey",
 ]

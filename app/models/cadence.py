@@ -72,6 +72,10 @@ class WidgetDisplay(db.Model):
     shown_at: Mapped[datetime]
     dismissed_at: Mapped[datetime | None]
     answered_at: Mapped[datetime | None]
+    response_id: Mapped[int | None] = mapped_column(
+        ForeignKey("response.id", ondelete="SET NULL"), unique=True
+    )
+    """The answer given in this display (at most one; answering again updates it)."""
 
 
 class DeferredAsk(db.Model):

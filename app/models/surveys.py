@@ -40,6 +40,9 @@ class Survey(db.Model):
     """The survey's own email templates (Jinja2, rendered sandboxed); None: the default."""
     email_html: Mapped[str | None] = mapped_column(Text)
     email_text: Mapped[str | None] = mapped_column(Text)
+    widget: Mapped[dict[str, Any] | None]
+    """The widget's look for this survey: ``{"theme": {...}, "position": ...}`` (None: the
+    defaults); see :func:`app.policy.widget.normalize_look`."""
     opens_at: Mapped[datetime | None]
     closes_at: Mapped[datetime | None]
     created_at: Mapped[datetime]

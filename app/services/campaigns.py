@@ -21,14 +21,16 @@ SENDABLE = (Channel.EMAIL, Channel.SMS, Channel.LINK)
 WAITING = "account_cap"
 
 
-def check_survey_channel(survey: Survey, channel: Channel) -> None:
+def check_survey_channel(survey: Survey, channel: Channel, *, widget_rule: bool = False) -> None:
+    """May ``survey`` be sent on ``channel`` (by a campaign or a trigger)? A widget event rule
+    (``widget_rule``) shows the survey in the widget when the widget reports the event."""
     if survey.status != SurveyStatus.ACTIVE:
         raise Conflict(
             f"Survey {survey.id} is {survey.status.value}; it sends nothing.",
             field="survey_id",
             code="survey_inactive",
         )
-    if channel not in SENDABLE:
+    if channel not in SENDABLE and not (widget_rule and channel == Channel.WIDGET):
         raise AppError(
             "Widget surveys are shown by the widget; use email, sms or link.", field="channel"
         )
@@ -160,6 +162,8 @@ def record_event(
         .where(
             SurveyTrigger.kind == "event",
             SurveyTrigger.event_name == name,
+            # widget rules are the widget's: it shows the survey as the event happens
+            SurveyTrigger.channel != Channel.WIDGET,
             Survey.status == SurveyStatus.ACTIVE,
         )
     ).all()

@@ -91,6 +91,8 @@ def upsert_person(fields: dict[str, Any], now: datetime) -> tuple[Person, bool]:
     if "account" in fields:
         ref = fields["account"]
         person.account = upsert_account(ref, now) if ref is not None else None
-    person.updated_at = now
+    # Only a change is an update: the widget upserts on every page view, unchanged.
+    if created or db.session.is_modified(person):
+        person.updated_at = now
     db.session.flush()
     return person, created

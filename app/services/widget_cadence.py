@@ -21,6 +21,7 @@ from app.models import Person, Survey
 from app.models.cadence import WidgetDisplay
 from app.policy import cadence as engine
 from app.policy import facts
+from app.policy.rules import CadenceRules
 from app.services.cadence import Ask, Throttled, _store_later, check_cadence, engine_person
 from app.services.cadence_rules import rules_for
 from app.services.invitations import lock_person
@@ -49,9 +50,12 @@ def open_display(person: Person, survey: Survey, now: datetime) -> WidgetDisplay
     )
 
 
-def may_show_widget(person: Person, survey: Survey, now: datetime) -> WidgetVerdict:
-    """May the widget show ``survey`` to ``person`` now (again, or as a new contact)?"""
-    rules = rules_for(survey.id)
+def may_show_widget(
+    person: Person, survey: Survey, now: datetime, rules: CadenceRules | None = None
+) -> WidgetVerdict:
+    """May the widget show ``survey`` to ``person`` now (again, or as a new contact)?
+    ``rules``: the survey's effective rules, when the caller has them already."""
+    rules = rules if rules is not None else rules_for(survey.id)
     shown = open_display(person, survey, now)
     if shown is not None:
         last_dismissed = db.session.scalar(
