@@ -13,9 +13,10 @@ from flask import Flask
 from app import create_app
 from app.clock import FrozenClock, install
 from app.db import db
+from app.demo import DEMO_SEND_WINDOW
 from app.jobs.cadence import cadence_sweep
 from app.models import Invitation
-from app.policy.rules import CadenceRules
+from app.policy.rules import CadenceOverrides, CadenceRules
 from tests.conftest import TEST_SETTINGS
 from tests.helpers import Api, issue_test_key
 from tests.test_cadence_stateful import check_invariants
@@ -35,7 +36,15 @@ def test_demo_history_keeps_the_default_cadence(sqlite_app: Flask) -> None:
     assert result.exit_code == 0, result.output
     with sqlite_app.app_context():
         assert db.session.query(Invitation).count() > 100
-        check_invariants(CadenceRules())
+        # The demo survey sends at any hour (so its fresh invitations show in the outbox at
+        # once); every other rule is the workspace default.
+        from app.services.cadence_rules import rules_for
+
+        survey_id = db.session.query(Invitation.survey_id).first()[0]
+        assert rules_for(survey_id) == CadenceRules().merged(
+            CadenceOverrides.from_mapping(DEMO_SEND_WINDOW)
+        )
+        check_invariants(rules_for(survey_id))
 
 
 def test_campaign_and_waiting_on_sqlite(sqlite_app: Flask, clock: FrozenClock) -> None:

@@ -1,13 +1,13 @@
 """reminders: SMS escalation of reminder 2 as a survey setting
 
 Revision ID: 0004_reminders
-Revises: 0002_cadence_policy
+Revises: 0003_sms
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0004_reminders'
-down_revision = '0006_sms'
+down_revision = '0003_sms'
 branch_labels = None
 depends_on = None
 

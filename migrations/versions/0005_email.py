@@ -1,7 +1,7 @@
 """email: survey email templates, score-link clicks, processed provider events
 
 Revision ID: 0005_email
-Revises: 0002_cadence_policy
+Revises: 0004_reminders
 Create Date: 2026-11-22 09:02:15.185408
 
 """

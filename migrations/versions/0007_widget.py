@@ -2,7 +2,7 @@
 a survey's widget look
 
 Revision ID: 0007_widget
-Revises: 0003_cadence
+Revises: 0006_cadence
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '0007_widget'
-down_revision = '0003_cadence'
+down_revision = '0006_cadence'
 branch_labels = None
 depends_on = None
 

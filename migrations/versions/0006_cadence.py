@@ -1,7 +1,7 @@
 """cadence: decisions, widget displays, deferred asks, campaigns, events, survey triggers
 
-Revision ID: 0003_cadence
-Revises: 0002_cadence_policy
+Revision ID: 0006_cadence
+Revises: 0005_email
 
 
 """
@@ -11,7 +11,7 @@ import app.db
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
-revision = '0003_cadence'
+revision = '0006_cadence'
 down_revision = '0005_email'
 branch_labels = None
 depends_on = None

@@ -1,13 +1,13 @@
 """sms replies: every incoming text, what it was read as, and the answer sent
 
-Revision ID: 0006_sms
+Revision ID: 0003_sms
 Revises: 0002_cadence_policy
 """
 from alembic import op
 import sqlalchemy as sa
 import app.db
 
-revision = '0006_sms'
+revision = '0003_sms'
 down_revision = '0002_cadence_policy'
 branch_labels = None
 depends_on = None
