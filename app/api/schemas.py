@@ -15,7 +15,6 @@ from pydantic import (
     Field,
     StrictInt,
     StringConstraints,
-    field_validator,
     model_validator,
 )
 
@@ -47,6 +46,16 @@ def _iso_text(value: object) -> object:
 
 
 Moment = Annotated[AwareDatetime, BeforeValidator(_iso_text)]
+
+
+def _small(value: dict[str, Any]) -> dict[str, Any]:
+    if len(json.dumps(value)) > MAX_PROPERTIES_BYTES:
+        raise ValueError(f"properties must be under {MAX_PROPERTIES_BYTES // 1024} KB")
+    return value
+
+
+#: A person's custom properties: a JSON object of at most MAX_PROPERTIES_BYTES.
+Properties = Annotated[dict[str, Any], AfterValidator(_small)]
 #: Ids are whole numbers, never true/false or "12".
 Id = Annotated[StrictInt, Field(gt=0)]
 
@@ -77,15 +86,8 @@ class PersonIn(Strict):
     account: AccountIn | None = None
     timezone: TimeZone | None = None
     locale: LocaleTag | None = None
-    properties: dict[str, Any] | None = None
+    properties: Properties | None = None
     signed_up_at: Moment | None = None
-
-    @field_validator("properties")
-    @classmethod
-    def _small_properties(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        if value is not None and len(json.dumps(value)) > MAX_PROPERTIES_BYTES:
-            raise ValueError(f"properties must be under {MAX_PROPERTIES_BYTES // 1024} KB")
-        return value
 
     @model_validator(mode="after")
     def _identified(self) -> PersonIn:

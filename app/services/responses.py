@@ -101,20 +101,36 @@ def record_response(
 def end_other_invitations(answered: Invitation, now: datetime) -> int:
     """An answer on one channel ends the person's other open invitations to the same survey
     (and so their reminders) at once."""
+    return end_open_invitations(
+        answered.person_id,
+        answered.survey_id,
+        now,
+        reason=f"answered through invitation {answered.id} ({answered.channel.value})",
+        except_id=answered.id,
+    )
+
+
+def end_open_invitations(
+    person_id: int, survey_id: int, now: datetime, *, reason: str, except_id: int | None = None
+) -> int:
+    """End (``canceled``, with ``reason``) the person's open invitations to a survey, but
+    ``except_id``: an answer anywhere stops every reminder at once."""
+    conditions = [
+        Invitation.person_id == person_id,
+        Invitation.survey_id == survey_id,
+        Invitation.status.in_(OPEN_STATUSES),
+    ]
+    if except_id is not None:
+        conditions.append(Invitation.id != except_id)
     result = db.session.execute(
         update(Invitation)
-        .where(
-            Invitation.person_id == answered.person_id,
-            Invitation.survey_id == answered.survey_id,
-            Invitation.id != answered.id,
-            Invitation.status.in_(OPEN_STATUSES),
-        )
+        .where(*conditions)
         .values(
             status=InvitationStatus.CANCELED,
             ended_at=now,
             next_action_at=None,
             updated_at=now,
-            end_reason=f"answered through invitation {answered.id} ({answered.channel.value})",
+            end_reason=reason,
         )
         .execution_options(synchronize_session=False)
     )

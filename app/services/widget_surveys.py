@@ -14,14 +14,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 
 from app.db import db
 from app.errors import Conflict, NotFound
 from app.models import (
-    OPEN_STATUSES,
     Decision,
-    Invitation,
     Person,
     Response,
     Survey,
@@ -36,9 +34,9 @@ from app.policy.widget import DEFAULT_POSITION, Candidate, show_order, strings_f
 from app.services.cadence import Ask, Throttled, record_decision
 from app.services.cadence_rules import rules_for
 from app.services.invitations import lock_person
-from app.services.responses import SurveyClosed
+from app.services.responses import SurveyClosed, end_open_invitations
 from app.services.widget_cadence import may_show_widget, record_widget_display
-from app.vocabulary import Category, Channel, InvitationStatus, SurveyStatus, Trigger
+from app.vocabulary import Category, Channel, SurveyStatus, Trigger
 
 #: A refusal of the widget is stored once a day per person, survey and reason: the widget asks
 #: on every page view, and the decision table is an explanation, not a page-view log.
@@ -229,27 +227,8 @@ def record_answer(
     db.session.flush()
     display.response_id = response.id
     display.answered_at = display.answered_at or now
-    end_open_invitations(person.id, survey.id, response.id, now)
-    return response, created
-
-
-def end_open_invitations(person_id: int, survey_id: int, response_id: int, now: datetime) -> int:
-    """An answer in the widget ends the person's open invitations to the same survey (email,
-    SMS, link): their reminders stop at once."""
-    result = db.session.execute(
-        update(Invitation)
-        .where(
-            Invitation.person_id == person_id,
-            Invitation.survey_id == survey_id,
-            Invitation.status.in_(OPEN_STATUSES),
-        )
-        .values(
-            status=InvitationStatus.CANCELED,
-            ended_at=now,
-            next_action_at=None,
-            updated_at=now,
-            end_reason=f"answered in the widget (response {response_id})",
-        )
-        .execution_options(synchronize_session=False)
+    # Its email or SMS invitations to the same survey end at once (their reminders stop).
+    end_open_invitations(
+        person.id, survey.id, now, reason=f"answered in the widget (response {response.id})"
     )
-    return result.rowcount or 0
+    return response, created

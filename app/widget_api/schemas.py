@@ -3,14 +3,13 @@ API's: unknown fields refused, each error naming its field (``user.email``)."""
 
 from __future__ import annotations
 
-import json
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import Field, StrictInt, StringConstraints, field_validator, model_validator
 
 from app.api.campaigns import EVENT_NAME, EventName
-from app.api.schemas import MAX_PROPERTIES_BYTES, Email, Moment, Strict, Text255
+from app.api.schemas import Email, Moment, Properties, Strict, Text255
 from app.vocabulary import Role
 
 #: Checked before the model (see views._user_id): the HMAC is of the id exactly as sent.
@@ -38,15 +37,8 @@ class WidgetUser(Strict):
     name: Text255 | None = None
     role: Role | None = None
     account: AccountIn | None = None
-    properties: dict[str, Any] | None = None
+    properties: Properties | None = None
     signedUpAt: Moment | None = None
-
-    @field_validator("properties")
-    @classmethod
-    def _small_properties(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        if value is not None and len(json.dumps(value)) > MAX_PROPERTIES_BYTES:
-            raise ValueError(f"properties must be under {MAX_PROPERTIES_BYTES // 1024} KB")
-        return value
 
 
 class CheckIn(Strict):
