@@ -136,6 +136,7 @@ def facts_sql(rules: CadenceRules, channel: Channel, pg: bool) -> str:
     refuse.append(
         (
             "EXISTS (SELECT 1 FROM invitation oi WHERE oi.person_id = cand.person_id "
+            "AND oi.person_id BETWEEN :lo AND :hi "
             "AND oi.survey_id = :survey_id AND oi.channel = :channel AND oi.status IN "
             "('scheduled','sending','sent','reminded_1','reminded_2'))",
             ALREADY_INVITED,
