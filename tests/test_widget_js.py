@@ -13,6 +13,7 @@ import gzip
 import json
 import re
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -194,6 +195,12 @@ class HostHandler(_Quiet):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     state: Any
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Chromium drops keep-alive connections when a page or context closes: not an error.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 def _serve(handler: type[BaseHTTPRequestHandler], state: Any) -> Iterator[_Server]:
