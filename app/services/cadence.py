@@ -220,10 +220,13 @@ def lock_account(account_id: int) -> None:
     )
 
 
-def check_cadence(person: Person, ask: Ask, now: datetime) -> facts.Decision:
+def check_cadence(
+    person: Person, ask: Ask, now: datetime, rules: CadenceRules | None = None
+) -> facts.Decision:
     """Decide for one ask after the person's lock is held; raise :class:`Throttled` on a
-    refusal (stored), else return the decision (its ``send_at`` respects quiet hours)."""
-    rules = rules_for(ask.survey_id)
+    refusal (stored), else return the decision (its ``send_at`` respects quiet hours).
+    ``rules``: the survey's effective rules, when the caller has them already."""
+    rules = rules if rules is not None else rules_for(ask.survey_id)
     if rules.account_cap is not None and person.account_id is not None:
         lock_account(person.account_id)
     decision = decide_for(person, ask.survey_id, ask.channel, now, rules)

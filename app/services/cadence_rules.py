@@ -38,11 +38,21 @@ def survey_overrides(survey_id: int) -> CadenceOverrides:
 
 
 def rules_for(survey_id: int | None) -> CadenceRules:
-    """The effective rules for a survey (or the workspace's when ``survey_id`` is None)."""
-    rules = workspace_rules()
+    """The effective rules for a survey (or the workspace's when ``survey_id`` is None),
+    read in one statement (every ask reads them)."""
     if survey_id is None:
+        return workspace_rules()
+    rows = db.session.scalars(
+        select(CadencePolicy).where(
+            (CadencePolicy.survey_id.is_(None)) | (CadencePolicy.survey_id == survey_id)
+        )
+    ).all()
+    workspace = next((r.rules for r in rows if r.survey_id is None), None)
+    overrides = next((r.rules for r in rows if r.survey_id is not None), None)
+    rules = CadenceRules.from_mapping(workspace) if workspace is not None else CadenceRules()
+    if overrides is None:
         return rules
-    return rules.merged(survey_overrides(survey_id))
+    return rules.merged(CadenceOverrides.from_mapping(overrides))
 
 
 def set_workspace_rules(data: Mapping[str, Any], now: datetime) -> CadenceRules:

@@ -58,35 +58,43 @@ def may_show_widget(
     rules = rules if rules is not None else rules_for(survey.id)
     shown = open_display(person, survey, now)
     if shown is not None:
-        last_dismissed = db.session.scalar(
-            select(func.max(WidgetDisplay.dismissed_at)).where(WidgetDisplay.person_id == person.id)
-        )
-        decision = engine.decide_redisplay(
-            rules,
-            engine_person(person, Channel.WIDGET),
-            last_dismissed_at=last_dismissed,
-            now=now,
-        )
-        return WidgetVerdict(decision, shown)
+        return WidgetVerdict(_redisplay(person, rules, now), shown)
     from app.services.cadence import decide_for
 
     return WidgetVerdict(decide_for(person, survey.id, Channel.WIDGET, now, rules), None)
 
 
+def _redisplay(person: Person, rules: CadenceRules, now: datetime) -> facts.Decision:
+    """Showing an open display again: only the suppression and the dismissal backoff."""
+    last_dismissed = db.session.scalar(
+        select(func.max(WidgetDisplay.dismissed_at)).where(WidgetDisplay.person_id == person.id)
+    )
+    return engine.decide_redisplay(
+        rules, engine_person(person, Channel.WIDGET), last_dismissed_at=last_dismissed, now=now
+    )
+
+
 def record_widget_display(
-    person: Person, survey: Survey, now: datetime, invitation_id: int | None = None
+    person: Person,
+    survey: Survey,
+    now: datetime,
+    invitation_id: int | None = None,
+    rules: CadenceRules | None = None,
 ) -> WidgetDisplay:
     """Record that the widget shows ``survey`` to ``person`` now, after the cadence check
-    (under the person's lock). An open display allowed again is returned as it is (not a new
-    contact). Raises :class:`~app.services.cadence.Throttled` when refused (stored)."""
+    (under the person's lock; one decision). An open display allowed again is returned as
+    it is (not a new contact). Raises :class:`~app.services.cadence.Throttled` when refused
+    (stored). ``rules``: the survey's effective rules, when the caller has them already."""
     lock_person(person.id)
-    verdict = may_show_widget(person, survey, now)
+    rules = rules if rules is not None else rules_for(survey.id)
     ask = Ask(person.id, survey.id, Channel.WIDGET, Trigger.API)
-    if verdict.open_display is not None:
-        if not verdict.decision.allowed:
-            raise Throttled(verdict.decision, lambda: _store_later(ask, verdict.decision, now))
-        return verdict.open_display
-    check_cadence(person, ask, now)
+    shown = open_display(person, survey, now)
+    if shown is not None:
+        decision = _redisplay(person, rules, now)
+        if not decision.allowed:
+            raise Throttled(decision, lambda: _store_later(ask, decision, now))
+        return shown
+    check_cadence(person, ask, now, rules)
     display = WidgetDisplay(
         display_id=uuid.uuid4().hex,
         person_id=person.id,

@@ -124,7 +124,7 @@ def choose_and_show(
         ask = Ask(person.id, survey.id, Channel.WIDGET, trigger)
         if verdict.decision.allowed:
             try:
-                return survey, record_widget_display(person, survey, now)
+                return survey, record_widget_display(person, survey, now, rules=rules)
             except Throttled as refused:  # cannot differ under the lock; kept for safety
                 _remember_refusal(ask, refused.decision, now)
                 continue
