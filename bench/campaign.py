@@ -7,24 +7,25 @@ the time of the bare SQL that only selects the same eligible people (the floor).
     PYTHONPATH=. python bench/campaign.py [--people 100000] [--chunk 10000]
 
 It makes (and drops) a database of its own, ``sounding_bench_campaign``, next to the one
-named by ``SOUNDING_TEST_PG_ADMIN_URL`` (default ``postgresql://postgres@127.0.0.1:5432/
+named by ``SOUNDING_BENCH_PG_ADMIN_URL`` (default ``postgresql://postgres@127.0.0.1:5432/
 postgres``). A figure, never a pass or fail.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
+import sys
 import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from pathlib import Path
 
-import psycopg
 from sqlalchemy import text
 
-ADMIN_URL = os.environ.get(
-    "SOUNDING_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._db import drop, fresh_app
+
 NAME = "sounding_bench_campaign"
 NOW = datetime(2026, 11, 16, 10, 0, tzinfo=UTC)  # a Monday
 ZONES = [
@@ -145,18 +146,6 @@ def _profile() -> dict[str, float]:
     return totals
 
 
-def _database() -> str:
-    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{NAME}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{NAME}"')
-    return ADMIN_URL.rsplit("/", 1)[0] + "/" + NAME
-
-
-def _drop() -> None:
-    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{NAME}" WITH (FORCE)')
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=100_000)
@@ -165,9 +154,6 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="time each SQL statement")
     args = parser.parse_args()
 
-    from flask_migrate import upgrade
-
-    from app import create_app
     from app.clock import FrozenClock, install
     from app.db import db
     from app.jobs.cadence import run_campaign
@@ -177,21 +163,11 @@ def main() -> None:
     from app.policy.rules import CadenceRules
     from app.vocabulary import Channel
 
-    url = _database()
-    settings = {
-        "SOUNDING_ENV": "test",
-        "SECRET_KEYS": ["bench"],
-        "DATABASE_URL": url,
-        "REDIS_URL": None,
-    }
-    if args.chunk:
-        settings["FANOUT_CHUNK"] = args.chunk
-    app = create_app(settings)
+    app = fresh_app(NAME, **({"FANOUT_CHUNK": args.chunk} if args.chunk else {}))
     install(app, FrozenClock(NOW))
     counting = CountingBackend()
     try:
         with app.app_context():
-            upgrade()
             for name in ("Product NPS", "Onboarding"):
                 db.session.add(
                     Survey(name=name, question="?", channels={}, created_at=NOW, updated_at=NOW)
@@ -253,7 +229,7 @@ def main() -> None:
         with app.app_context():
             db.engine.dispose()
         if not args.keep:
-            _drop()
+            drop(NAME)
 
     print(f"eligible (bare SQL):   {eligible:,} of {args.people:,}")
     print(f"campaign counts:       {counts}")

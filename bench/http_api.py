@@ -20,7 +20,6 @@ import http.client
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,7 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._db import ADMIN_URL, drop, fresh_app  # noqa: E402
+from bench._db import drop, fresh_app  # noqa: E402
+from bench._gunicorn import gunicorn  # noqa: E402
 
 DB = "sounding_bench_http"
 
@@ -46,12 +46,6 @@ request = function()
   return wrk.format("POST", "/api/v1/people", nil, body)
 end
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def seed(key_holder: dict[str, str]) -> None:
@@ -159,68 +153,35 @@ def main() -> None:
         from app.db import db
 
         db.engine.dispose()
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": ADMIN_URL.rsplit("/", 1)[0] + f"/{DB}",
-        "SECRET_KEYS": "bench-key",
-        "SOUNDING_ENV": "production",
-        "BASE_URL": f"http://127.0.0.1:{port}",
-    }
-    env.pop("REDIS_URL", None)
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-w",
-            str(args.workers),
-            "-b",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-            "app:create_app()",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
     try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                http.client.HTTPConnection("127.0.0.1", port).request("GET", "/healthz")
-                break
-            except OSError:
-                time.sleep(0.1)
-        use_wrk = shutil.which("wrk") is not None
-        print(
-            f"gunicorn {args.workers} sync workers, {args.connections} connections, "
-            f"{args.seconds}s each, load by {'wrk' if use_wrk else 'python threads'}"
-        )
-        cases = [
-            ("GET  /healthz", "/healthz", None, False),
-            ("POST /api/v1/people (upsert)", "/api/v1/people", WRK_UPSERT, True),
-            (
-                "GET  /api/v1/reports/nps?group_by=role",
-                "/api/v1/reports/nps?group_by=role",
-                None,
-                False,
-            ),
-        ]
-        for label, path, script, upsert in cases:
-            if use_wrk:
-                figures = run_wrk(
-                    base + path, args.seconds, args.connections, holder["key"], script
-                )
-            else:
-                figures = run_python(
-                    base + path, args.seconds, args.connections, holder["key"], upsert
-                )
-            print(f"  {label:<42} {figures}")
+        with gunicorn(DB, args.workers) as base:
+            _load(base, args, holder["key"])
     finally:
-        server.terminate()
-        server.wait(10)
         drop(DB)
+
+
+def _load(base: str, args: argparse.Namespace, key: str) -> None:
+    use_wrk = shutil.which("wrk") is not None
+    print(
+        f"gunicorn {args.workers} sync workers, {args.connections} connections, "
+        f"{args.seconds}s each, load by {'wrk' if use_wrk else 'python threads'}"
+    )
+    cases = [
+        ("GET  /healthz", "/healthz", None, False),
+        ("POST /api/v1/people (upsert)", "/api/v1/people", WRK_UPSERT, True),
+        (
+            "GET  /api/v1/reports/nps?group_by=role",
+            "/api/v1/reports/nps?group_by=role",
+            None,
+            False,
+        ),
+    ]
+    for label, path, script, upsert in cases:
+        if use_wrk:
+            figures = run_wrk(base + path, args.seconds, args.connections, key, script)
+        else:
+            figures = run_python(base + path, args.seconds, args.connections, key, upsert)
+        print(f"  {label:<42} {figures}")
 
 
 if __name__ == "__main__":

@@ -26,14 +26,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._db import ADMIN_URL, drop, fresh_app  # noqa: E402
-from bench.http_api import free_port  # noqa: E402
+from bench._db import drop, fresh_app  # noqa: E402
+from bench._gunicorn import gunicorn  # noqa: E402
 
 DB = "sounding_bench_widget"
 ORIGIN = "https://app.example.com"
@@ -152,83 +151,54 @@ def main() -> None:
         from app.db import db
 
         db.engine.dispose()
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": ADMIN_URL.rsplit("/", 1)[0] + f"/{DB}",
-        "SECRET_KEYS": "bench-key",
-        "SOUNDING_ENV": "production",
-        "BASE_URL": f"http://127.0.0.1:{port}",
-        "WIDGET_RATE_LIMIT": "100000000/minute",
-    }
-    env.pop("REDIS_URL", None)
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-w",
-            str(args.workers),
-            "-b",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-            "app:create_app()",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
     try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                http.client.HTTPConnection("127.0.0.1", port).request("GET", "/healthz")
-                break
-            except OSError:
-                time.sleep(0.1)
-        conn = http.client.HTTPConnection("127.0.0.1", port)
-        conn.request("GET", "/widget/v1/sounding.js", headers={"Accept-Encoding": "gzip"})
-        etag = conn.getresponse().getheader("ETag")
-        post = [f"Origin: {ORIGIN}", "Content-Type: application/json"]
-        print(
-            f"gunicorn {args.workers} sync workers, {args.connections} connections, "
-            f"{args.seconds}s each, load by wrk"
-        )
-        again = [f"seed{i}" for i in range(PEOPLE - WARM, PEOPLE + 1)]
-        warm_up(port, public, secret, again)
-        cases = [
-            (
-                "POST /widget/v1/check (asked, first today)",
-                "/widget/v1/check",
-                post,
-                lua_bodies(public, secret, [f"seed{i}" for i in range(1, PEOPLE - WARM)]),
-            ),
-            (
-                "POST /widget/v1/check (asked, again today)",
-                "/widget/v1/check",
-                post,
-                lua_bodies(public, secret, again),
-            ),
-            (
-                "POST /widget/v1/check (new person, shown)",
-                "/widget/v1/check",
-                post,
-                lua_bodies(public, secret, [f"new{i}" for i in range(NEW_PEOPLE)]),
-            ),
-            (
-                "GET  /widget/v1/sounding.js (304)",
-                "/widget/v1/sounding.js",
-                [f"If-None-Match: {etag}", "Accept-Encoding: gzip"],
-                "",
-            ),
-        ]
-        for label, path, headers, script in cases:
-            figures = run_wrk(base + path, args.seconds, args.connections, headers, script)
-            print(f"  {label:<42} {figures}")
+        with gunicorn(DB, args.workers, WIDGET_RATE_LIMIT="100000000/minute") as base:
+            _load(base, args, public, secret)
     finally:
-        server.terminate()
-        server.wait(10)
         drop(DB)
+
+
+def _load(base: str, args: argparse.Namespace, public: str, secret: str) -> None:
+    port = int(base.rsplit(":", 1)[1])
+    conn = http.client.HTTPConnection("127.0.0.1", port)
+    conn.request("GET", "/widget/v1/sounding.js", headers={"Accept-Encoding": "gzip"})
+    etag = conn.getresponse().getheader("ETag")
+    post = [f"Origin: {ORIGIN}", "Content-Type: application/json"]
+    print(
+        f"gunicorn {args.workers} sync workers, {args.connections} connections, "
+        f"{args.seconds}s each, load by wrk"
+    )
+    again = [f"seed{i}" for i in range(PEOPLE - WARM, PEOPLE + 1)]
+    warm_up(port, public, secret, again)
+    cases = [
+        (
+            "POST /widget/v1/check (asked, first today)",
+            "/widget/v1/check",
+            post,
+            lua_bodies(public, secret, [f"seed{i}" for i in range(1, PEOPLE - WARM)]),
+        ),
+        (
+            "POST /widget/v1/check (asked, again today)",
+            "/widget/v1/check",
+            post,
+            lua_bodies(public, secret, again),
+        ),
+        (
+            "POST /widget/v1/check (new person, shown)",
+            "/widget/v1/check",
+            post,
+            lua_bodies(public, secret, [f"new{i}" for i in range(NEW_PEOPLE)]),
+        ),
+        (
+            "GET  /widget/v1/sounding.js (304)",
+            "/widget/v1/sounding.js",
+            [f"If-None-Match: {etag}", "Accept-Encoding: gzip"],
+            "",
+        ),
+    ]
+    for label, path, headers, script in cases:
+        figures = run_wrk(base + path, args.seconds, args.connections, headers, script)
+        print(f"  {label:<42} {figures}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,53 @@
+"""Sounding under gunicorn on a benchmark's own database, for the HTTP benchmarks."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from bench._db import ADMIN_URL
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(database: str, workers: int, **settings: str) -> Iterator[str]:
+    """Serve Sounding (production settings, jobs in-process) on ``database`` with ``workers``
+    sync workers until the block ends; yields the base URL once ``/healthz`` answers."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": ADMIN_URL.rsplit("/", 1)[0] + f"/{database}",
+        "SECRET_KEYS": "bench-key",
+        "SOUNDING_ENV": "production",
+        "BASE_URL": f"http://127.0.0.1:{port}",
+        **settings,
+    }
+    env.pop("REDIS_URL", None)
+    command = [sys.executable, "-m", "gunicorn", "-w", str(workers)]
+    command += ["-b", f"127.0.0.1:{port}", "--log-level", "warning", "app:create_app()"]
+    server = subprocess.Popen(command, cwd=ROOT, env=env)
+    try:
+        for _ in range(100):
+            try:
+                http.client.HTTPConnection("127.0.0.1", port).request("GET", "/healthz")
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(10)
