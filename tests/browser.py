@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from playwright.sync_api import Browser, ConsoleMessage, Page, Request, sync_playwright
 
@@ -108,3 +109,21 @@ def wait_until(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         time.sleep(0.02)
+
+
+@contextmanager
+def widget_page(browser: Browser) -> Iterator[Page]:
+    """A page in a fresh desktop-sized context, its log at ``page.log``. On exit it checks
+    that the widget threw nothing into the host page and that no request left loopback."""
+    context = browser.new_context(viewport={"width": 1024, "height": 768}, reduced_motion="reduce")
+    pg = context.new_page()
+    pg.set_default_timeout(5000)
+    log = watch(pg)
+    pg.log = log  # type: ignore[attr-defined]
+    yield pg
+    try:
+        assert log.script_errors == [], "the widget threw into the host page"
+        foreign = [u for u in log.requests if urlsplit(u).hostname != "127.0.0.1"]
+        assert foreign == [], "requests left for somewhere other than Sounding and the host"
+    finally:
+        context.close()

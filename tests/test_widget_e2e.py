@@ -9,7 +9,6 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
@@ -19,7 +18,7 @@ from werkzeug.serving import make_server
 from app.clock import FrozenClock
 from app.db import db
 from app.models import Invitation, Person, Response, WidgetDisplay
-from tests.browser import chromium, wait_until, watch
+from tests.browser import chromium, wait_until, watch, widget_page
 from tests.helpers import Api, new_survey, permissive_cadence
 from tests.test_widget_js import (
     HOSTILE_CSS,
@@ -129,18 +128,8 @@ def product(host_server: _Server, sounding: str, key: Key) -> Product:
 
 @pytest.fixture
 def page(browser: Browser, sounding: str) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1024, "height": 768}, reduced_motion="reduce")
-    pg = context.new_page()
-    pg.set_default_timeout(5000)
-    log = watch(pg)
-    pg.log = log  # type: ignore[attr-defined]
-    yield pg
-    try:
-        assert log.script_errors == [], "the widget threw into the host page"
-        foreign = [u for u in log.requests if urlsplit(u).hostname != "127.0.0.1"]
-        assert foreign == [], "requests left for somewhere other than Sounding and the host"
-    finally:
-        context.close()
+    with widget_page(browser) as pg:
+        yield pg
 
 
 def in_db(app: Flask, query: Callable[[], Any], what: str) -> Any:

@@ -21,12 +21,11 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page
 
-from tests.browser import PageLog, chromium, wait_until, watch
+from tests.browser import PageLog, chromium, wait_until, watch, widget_page
 
 pytestmark = pytest.mark.slow
 
@@ -290,18 +289,8 @@ def host(host_server: _Server, api_server: _Server) -> Host:
 
 @pytest.fixture
 def page(browser: Browser, host: Host) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1024, "height": 768}, reduced_motion="reduce")
-    pg = context.new_page()
-    pg.set_default_timeout(5000)
-    log = watch(pg)
-    pg.log = log  # type: ignore[attr-defined]
-    yield pg
-    try:
-        assert log.script_errors == [], "the widget threw into the host page"
-        foreign = [u for u in log.requests if urlsplit(u).hostname != "127.0.0.1"]
-        assert foreign == [], "requests left for somewhere other than Sounding and the host"
-    finally:
-        context.close()
+    with widget_page(browser) as pg:
+        yield pg
 
 
 def log_of(page: Page) -> PageLog:
