@@ -139,6 +139,20 @@ def test_overall_figures_and_response_rate(app: Flask, clock: FrozenClock, api: 
     assert report["response_rate"] == 66.7
 
 
+@pytest.mark.parametrize("group_by", ["role", "account", "channel", "month", "week"])
+@pytest.mark.parametrize("filters", ["", "&channel=email", "&role=end_user", "&role=unknown"])
+def test_grouped_reports_carry_the_ungrouped_overall_figures(
+    app: Flask, clock: FrozenClock, api: Api, group_by: str, filters: str
+) -> None:
+    _data(app, clock)
+    plain = api.get(f"/api/v1/reports/nps?{filters}").get_json()
+    grouped = api.get(f"/api/v1/reports/nps?group_by={group_by}{filters}").get_json()
+    figures = ("nps", "responses", "promoters", "passives", "detractors", "invited", "responded")
+    assert {k: grouped[k] for k in (*figures, "response_rate")} == {
+        k: plain[k] for k in (*figures, "response_rate")
+    }
+
+
 def test_grouped_by_role(app: Flask, clock: FrozenClock, api: Api) -> None:
     _data(app, clock)
     groups = {
