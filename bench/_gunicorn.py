@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -47,7 +48,25 @@ def gunicorn(database: str, workers: int, **settings: str) -> Iterator[str]:
                 break
             except OSError:
                 time.sleep(0.1)
+        _warm_up(port, connections=4 * workers)
         yield f"http://127.0.0.1:{port}"
     finally:
         server.terminate()
         server.wait(10)
+
+
+def _warm_up(port: int, connections: int, requests: int = 50) -> None:
+    """Enough concurrent requests that every worker has served some before anything is
+    timed (a worker's first requests are slow)."""
+
+    def client() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port)
+        for _ in range(requests):
+            conn.request("GET", "/healthz")
+            conn.getresponse().read()
+
+    threads = [threading.Thread(target=client) for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
