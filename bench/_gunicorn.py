@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -70,3 +71,24 @@ def _warm_up(port: int, connections: int, requests: int = 50) -> None:
         thread.start()
     for thread in threads:
         thread.join()
+
+
+def run_wrk(
+    url: str, seconds: int, connections: int, headers: list[str], script: str | None
+) -> str:
+    """Load ``url`` with wrk (Lua ``script`` if any); its throughput and latency lines."""
+    args = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    for header in headers:
+        args += ["-H", header]
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
+        lua.write(script or "")
+    if script:
+        args += ["-s", lua.name]
+    out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
+    os.unlink(lua.name)
+    lines = [
+        ln.strip()
+        for ln in out.splitlines()
+        if ln.strip().startswith(("Requests/sec", "50%", "99%", "Non-2xx"))
+    ]
+    return "  ".join(lines)

@@ -18,11 +18,8 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
 import shutil
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from datetime import UTC, datetime
@@ -32,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench._db import drop, fresh_app  # noqa: E402
-from bench._gunicorn import gunicorn  # noqa: E402
+from bench._gunicorn import gunicorn, run_wrk  # noqa: E402
 
 DB = "sounding_bench_http"
 
@@ -77,33 +74,6 @@ def seed(key_holder: dict[str, str]) -> None:
                     ELSE 'detractor' END, p.role, 'email', now(), now() FROM person p""")
     )
     db.session.commit()
-
-
-def run_wrk(url: str, seconds: int, connections: int, key: str, script: str | None) -> str:
-    args = [
-        "wrk",
-        "-t2",
-        f"-c{connections}",
-        f"-d{seconds}s",
-        "--latency",
-        "-H",
-        f"Authorization: Bearer {key}",
-        "-H",
-        "Content-Type: application/json",
-    ]
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
-        if script:
-            lua.write(script)
-    if script:
-        args += ["-s", lua.name]
-    out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
-    os.unlink(lua.name)
-    lines = [
-        ln.strip()
-        for ln in out.splitlines()
-        if ln.strip().startswith(("Requests/sec", "50%", "99%", "Non-2xx"))
-    ]
-    return "  ".join(lines)
 
 
 def run_python(url: str, seconds: int, connections: int, key: str, upsert: bool) -> str:
@@ -178,7 +148,8 @@ def _load(base: str, args: argparse.Namespace, key: str) -> None:
     ]
     for label, path, script, upsert in cases:
         if use_wrk:
-            figures = run_wrk(base + path, args.seconds, args.connections, key, script)
+            headers = [f"Authorization: Bearer {key}", "Content-Type: application/json"]
+            figures = run_wrk(base + path, args.seconds, args.connections, headers, script)
         else:
             figures = run_python(base + path, args.seconds, args.connections, key, upsert)
         print(f"  {label:<42} {figures}")

@@ -21,18 +21,15 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
 import shutil
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench._db import drop, fresh_app  # noqa: E402
-from bench._gunicorn import gunicorn  # noqa: E402
+from bench._gunicorn import gunicorn, run_wrk  # noqa: E402
 
 DB = "sounding_bench_widget"
 ORIGIN = "https://app.example.com"
@@ -117,24 +114,6 @@ def warm_up(port: int, public: str, secret: str, users: list[str]) -> None:
         response = conn.getresponse()
         response.read()
         assert response.status == 200, response.status
-
-
-def run_wrk(url: str, seconds: int, connections: int, headers: list[str], script: str) -> str:
-    args = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
-    for header in headers:
-        args += ["-H", header]
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
-        lua.write(script)
-    if script:
-        args += ["-s", lua.name]
-    out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
-    os.unlink(lua.name)
-    lines = [
-        ln.strip()
-        for ln in out.splitlines()
-        if ln.strip().startswith(("Requests/sec", "50%", "99%", "Non-2xx"))
-    ]
-    return "  ".join(lines)
 
 
 def main() -> None:
