@@ -150,3 +150,42 @@ PERMISSIVE_CADENCE: dict[str, Any] = {
 def permissive_cadence(api: Api, **overrides: Any) -> None:
     response = api.put("/api/v1/cadence", json={**PERMISSIVE_CADENCE, **overrides})
     assert response.status_code == 200, response.get_json()
+
+
+STAFF_PASSWORD = "correct horse battery staple"
+
+
+def make_staff(
+    app: Flask, role: str, email: str, *, password: str | None = STAFF_PASSWORD
+) -> int:
+    """A staff member with a password; returns their id."""
+    from app.access.passwords import hash_password
+
+    with app.app_context():
+        staff = StaffUser(
+            email=email,
+            name=email.split("@")[0].title(),
+            role=StaffRole(role),
+            created_at=app_clock.now(),
+            password_hash=hash_password(password) if password else None,
+        )
+        db.session.add(staff)
+        db.session.commit()
+        return staff.id
+
+
+def sign_in(
+    client: FlaskClient, email: str, password: str = STAFF_PASSWORD, *, expect: int = 302
+) -> TestResponse:
+    """Sign in through the sign-in page as a browser would (with its CSRF token)."""
+    page = client.get("/dashboard/sign-in")
+    response = client.post(
+        "/dashboard/sign-in",
+        data={
+            "email": email,
+            "password": password,
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+        },
+    )
+    assert response.status_code == expect, response.get_data(as_text=True)[:500]
+    return response

@@ -1,4 +1,4 @@
-"""JSON API v1 under /api/v1, authenticated with API keys."""
+"""JSON API v1 under /api/v1, authenticated with API keys (checked by ``app.access``)."""
 
 from __future__ import annotations
 
@@ -55,13 +55,6 @@ def _nul_in(data: Any) -> str | None:
                 return path or "body"
             stack.append((f"{path}.{name}" if path else str(name), item))
     return None
-
-
-@bp.before_request
-def _authenticate() -> None:
-    from app.api.auth import authenticate
-
-    authenticate()
 
 
 @bp.before_request

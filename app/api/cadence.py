@@ -8,8 +8,8 @@ from typing import Any
 from flask import jsonify, request
 
 from app import clock
+from app.access import Permission, requires
 from app.api import bp
-from app.api.auth import require_admin
 from app.api.surveys import get_survey_or_404
 from app.api.transaction import write
 from app.db import db
@@ -39,12 +39,13 @@ def _invalid(exc: InvalidRuleError) -> AppError:
 
 
 @bp.get("/cadence")
+@requires(Permission.READ)
 def get_cadence() -> Any:
     return jsonify(cadence_rules.workspace_rules().to_dict())
 
 
 @bp.put("/cadence")
-@require_admin
+@requires(Permission.MANAGE)
 @write
 def put_cadence() -> Any:
     """Replace the workspace's rules; rules left out take their defaults."""
@@ -64,13 +65,14 @@ def _survey_cadence(survey_id: int) -> dict[str, Any]:
 
 
 @bp.get("/surveys/<int:survey_id>/cadence")
+@requires(Permission.READ)
 def get_survey_cadence(survey_id: int) -> Any:
     get_survey_or_404(survey_id)
     return jsonify(_survey_cadence(survey_id))
 
 
 @bp.put("/surveys/<int:survey_id>/cadence")
-@require_admin
+@requires(Permission.MANAGE)
 @write
 def put_survey_cadence(survey_id: int) -> Any:
     """Replace the survey's overrides (absent or null: inherit the workspace's value)."""
@@ -106,6 +108,7 @@ def _survey_arg() -> Any:
 
 
 @bp.get("/people/<int:person_id>/eligibility")
+@requires(Permission.READ)
 def person_eligibility(person_id: int) -> Any:
     """May we ask this person now (this survey, this channel), and if not, why and when."""
     person = db.session.get(Person, person_id)

@@ -11,8 +11,8 @@ from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 from sqlalchemy import select
 
 from app import clock
+from app.access import Permission, requires
 from app.api import bp, parse_body
-from app.api.auth import require_admin
 from app.api.people import apply_account_csm, person_fields
 from app.api.schemas import PersonIn, Strict
 from app.api.serialize import iso
@@ -121,7 +121,7 @@ def trigger_json(trigger: SurveyTrigger) -> dict[str, Any]:
 
 
 @bp.post("/surveys/<int:survey_id>/campaigns")
-@require_admin
+@requires(Permission.MANAGE)
 @write
 def create_campaign_view(survey_id: int) -> Any:
     survey = get_survey_or_404(survey_id)
@@ -131,6 +131,7 @@ def create_campaign_view(survey_id: int) -> Any:
 
 
 @bp.get("/campaigns/<int:campaign_id>")
+@requires(Permission.READ)
 def get_campaign(campaign_id: int) -> Any:
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None:
@@ -139,6 +140,7 @@ def get_campaign(campaign_id: int) -> Any:
 
 
 @bp.post("/events")
+@requires(Permission.SEND)
 @write
 def create_event() -> Any:
     """Something happened to a person; surveys with a rule for it ask them later."""
@@ -168,6 +170,7 @@ def create_event() -> Any:
 
 
 @bp.get("/surveys/<int:survey_id>/triggers")
+@requires(Permission.READ)
 def list_triggers(survey_id: int) -> Any:
     get_survey_or_404(survey_id)
     triggers = db.session.scalars(
@@ -177,7 +180,7 @@ def list_triggers(survey_id: int) -> Any:
 
 
 @bp.post("/surveys/<int:survey_id>/triggers")
-@require_admin
+@requires(Permission.MANAGE)
 @write
 def create_trigger(survey_id: int) -> Any:
     """Attach a recurrence (``every_days`` + ``audience``) or an event rule (``event`` +
@@ -208,7 +211,7 @@ def create_trigger(survey_id: int) -> Any:
 
 
 @bp.delete("/surveys/<int:survey_id>/triggers/<int:trigger_id>")
-@require_admin
+@requires(Permission.MANAGE)
 @write
 def delete_trigger(survey_id: int, trigger_id: int) -> Any:
     trigger = db.session.get(SurveyTrigger, trigger_id)

@@ -8,6 +8,7 @@ from flask import jsonify, request
 from sqlalchemy import select
 
 from app import clock
+from app.access import Permission, requires
 from app.api import bp, parse_body
 from app.api.auth import current_key
 from app.api.pagination import page_of
@@ -48,6 +49,7 @@ def get_invitation_or_404(invitation_id: int) -> Invitation:
 
 
 @bp.post("/invitations")
+@requires(Permission.SEND)
 @write
 def create_invitation_view() -> Any:
     data = parse_body(InvitationIn)
@@ -81,6 +83,7 @@ def create_invitation_view() -> Any:
 
 
 @bp.get("/invitations/<int:invitation_id>")
+@requires(Permission.READ)
 def get_invitation(invitation_id: int) -> Any:
     return jsonify(invitation_detail(get_invitation_or_404(invitation_id)))
 
@@ -93,6 +96,7 @@ def invitation_detail(invitation: Invitation) -> dict[str, Any]:
 
 
 @bp.get("/invitations")
+@requires(Permission.READ)
 def list_invitations() -> Any:
     query = select(Invitation)
     args = request.args
@@ -111,6 +115,7 @@ def list_invitations() -> Any:
 
 
 @bp.post("/invitations/<int:invitation_id>/cancel")
+@requires(Permission.SEND)
 @write
 def cancel_invitation_view(invitation_id: int) -> Any:
     invitation = get_invitation_or_404(invitation_id)

@@ -24,6 +24,7 @@ from flask import Response, jsonify, request, stream_with_context
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from app.access import Permission, requires
 from app.api import bp
 from app.api.filters import report_filter
 from app.api.pagination import page_of
@@ -112,6 +113,7 @@ def non_responder_json(invitation: Invitation) -> dict[str, Any]:
 
 
 @bp.get("/surveys/<int:survey_id>/non-responders")
+@requires(Permission.READ)
 def non_responders(survey_id: int) -> Any:
     survey = get_survey_or_404(survey_id)
     fmt = request.args.get("format", "json")

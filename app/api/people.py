@@ -8,6 +8,7 @@ from flask import jsonify, request
 from sqlalchemy import select
 
 from app import clock
+from app.access import Permission, requires
 from app.api import bp, parse_body
 from app.api.schemas import AccountIn, PersonIn
 from app.api.serialize import person_json
@@ -43,6 +44,7 @@ def apply_account_csm(person: Person, data: PersonIn) -> None:
 
 
 @bp.post("/people")
+@requires(Permission.EDIT_PEOPLE)
 @write
 def upsert_person_view() -> Any:
     data = parse_body(PersonIn)
@@ -52,6 +54,7 @@ def upsert_person_view() -> Any:
 
 
 @bp.get("/people/<int:person_id>")
+@requires(Permission.READ)
 def get_person(person_id: int) -> Any:
     person = db.session.get(Person, person_id)
     if person is None:
@@ -60,6 +63,7 @@ def get_person(person_id: int) -> Any:
 
 
 @bp.get("/people")
+@requires(Permission.READ)
 def find_people() -> Any:
     query = select(Person).order_by(Person.id)
     external_id = request.args.get("external_id")

@@ -8,6 +8,7 @@ from flask import jsonify
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from app.access import Permission, requires
 from app.api import bp
 from app.api.filters import report_filter
 from app.api.pagination import page_of
@@ -17,6 +18,7 @@ from app.reports import response_filters
 
 
 @bp.get("/responses")
+@requires(Permission.READ)
 def list_responses() -> Any:
     f = report_filter()
     query = (

@@ -7,8 +7,9 @@ from typing import Any
 from flask import jsonify
 
 from app import clock
+from app.access import Permission, requires
 from app.api import bp, parse_body
-from app.api.auth import current_key, require_admin
+from app.api.auth import current_key
 from app.api.invitations import get_invitation_or_404
 from app.api.schemas import Strict
 from app.api.serialize import invitation_json, message_json
@@ -22,7 +23,7 @@ class ReviewIn(Strict):
 
 
 @bp.post("/invitations/<int:invitation_id>/review")
-@require_admin
+@requires(Permission.MANAGE)
 @write
 def review_invitation(invitation_id: int) -> Any:
     invitation = get_invitation_or_404(invitation_id)

@@ -8,8 +8,8 @@ from flask import jsonify
 from sqlalchemy import select
 
 from app import clock
+from app.access import Permission, requires
 from app.api import bp, parse_body
-from app.api.auth import require_admin
 from app.api.schemas import StaffIn
 from app.api.serialize import staff_json
 from app.api.transaction import write
@@ -19,7 +19,7 @@ from app.models import StaffUser
 
 
 @bp.post("/staff")
-@require_admin
+@requires(Permission.MANAGE)
 @write
 def create_staff() -> Any:
     data = parse_body(StaffIn)
@@ -39,6 +39,7 @@ def create_staff() -> Any:
 
 
 @bp.get("/staff")
+@requires(Permission.READ)
 def list_staff() -> Any:
     staff = db.session.scalars(select(StaffUser).order_by(StaffUser.id))
     return jsonify({"data": [staff_json(s) for s in staff], "next_cursor": None})

@@ -15,8 +15,9 @@ from typing import Any
 from flask import current_app, jsonify, request
 
 from app import email_templates
+from app.access import Permission, requires
 from app.api import bp
-from app.api.auth import current_key, require_admin
+from app.api.auth import current_key
 from app.api.serialize import survey_json
 from app.errors import AppError
 from app.models import Survey
@@ -53,7 +54,7 @@ def survey_out(survey: Survey) -> dict[str, Any]:
 
 
 @bp.get("/surveys/<int:survey_id>/email-preview")
-@require_admin
+@requires(Permission.MANAGE)
 def preview_email(survey_id: int) -> Any:
     from app.api.surveys import get_survey_or_404
 
