@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -155,9 +157,7 @@ def permissive_cadence(api: Api, **overrides: Any) -> None:
 STAFF_PASSWORD = "correct horse battery staple"
 
 
-def make_staff(
-    app: Flask, role: str, email: str, *, password: str | None = STAFF_PASSWORD
-) -> int:
+def make_staff(app: Flask, role: str, email: str, *, password: str | None = STAFF_PASSWORD) -> int:
     """A staff member with a password; returns their id."""
     from app.access.passwords import hash_password
 
@@ -189,3 +189,16 @@ def sign_in(
     )
     assert response.status_code == expect, response.get_data(as_text=True)[:500]
     return response
+
+
+@contextmanager
+def app_with(database_url: str, clock: Any, **overrides: Any) -> Iterator[Flask]:
+    """An app with other settings, emptied afterwards even when the test fails."""
+    from tests.conftest import make_app
+
+    made = make_app(database_url, clock, **overrides)
+    app = next(made)
+    try:
+        yield app
+    finally:
+        next(made, None)

@@ -78,9 +78,7 @@ def test_pages_need_a_signed_in_staff_member(client: FlaskClient) -> None:
     assert response.headers["Location"].startswith("/dashboard/sign-in")
 
 
-def test_overview_shows_the_figures(
-    app: Flask, clock: FrozenClock, client: FlaskClient
-) -> None:
+def test_overview_shows_the_figures(app: Flask, clock: FrozenClock, client: FlaskClient) -> None:
     _answers(app, clock)
     make_staff(app, "admin", "ada@acme.example")
     sign_in(client, "ada@acme.example")
@@ -94,9 +92,7 @@ def test_overview_shows_the_figures(
     assert '<div class="big">+100</div>' in executives
 
 
-def test_responses_filter_by_category(
-    app: Flask, clock: FrozenClock, client: FlaskClient
-) -> None:
+def test_responses_filter_by_category(app: Flask, clock: FrozenClock, client: FlaskClient) -> None:
     _answers(app, clock)
     make_staff(app, "admin", "ada@acme.example")
     sign_in(client, "ada@acme.example")

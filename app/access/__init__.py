@@ -27,6 +27,8 @@ Interface for other blueprints::
   api_key, ``api_key``, ``session``, ``can(permission)``) or None; ``current_staff()`` →
   the StaffUser (None for an ownerless legacy admin key). Templates get ``principal`` and
   ``Permission`` (``{% if principal.can(Permission.MANAGE) %}``).
+- ``demand(permission)`` inside a view refuses (403) a variant needing more than the
+  route's declaration (``?format=csv`` of people needs ``EXPORT_PERSONAL``).
 - CSM reach (``app.access.scope``): ``people_clause()``, ``invitations_clause()``,
   ``responses_clause()``, ``accounts_clause()``, ``person_ids_clause(col)``,
   ``account_ids_clause(col)`` for queries; ``person_or_404``, ``invitation_or_404``,
@@ -43,6 +45,7 @@ from app.access.guard import (
     current_principal,
     current_role,
     current_staff,
+    demand,
     public,
     requires,
 )
@@ -54,6 +57,7 @@ __all__ = [
     "current_principal",
     "current_role",
     "current_staff",
+    "demand",
     "public",
     "requires",
 ]

@@ -116,6 +116,7 @@ def check_person_after_write(person: Person, *, account_is_new: bool) -> None:
         return
     if person.account is not None and account_is_new and person.account.csm_id is None:
         person.account.csm = staff
+        db.session.flush()
     if not can_reach(person):
         raise Forbidden(
             "A CSM can only keep people in accounts they own"

@@ -13,3 +13,9 @@ __all__ = ["KEY_PREFIX", "current_key", "hash_key", "issue_key"]
 
 def current_key() -> ApiKey:
     return g.api_key
+
+
+def principal_name() -> str:
+    """How a change is signed in the records: the staff member's name, else the key."""
+    key = current_key()
+    return key.staff_user.name if key.staff_user else f"API key {key.prefix}"

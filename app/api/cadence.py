@@ -8,13 +8,11 @@ from typing import Any
 from flask import jsonify, request
 
 from app import clock
-from app.access import Permission, requires
+from app.access import Permission, requires, scope
 from app.api import bp
 from app.api.surveys import get_survey_or_404
 from app.api.transaction import write
-from app.db import db
-from app.errors import AppError, NotFound
-from app.models import Person
+from app.errors import AppError
 from app.policy.rules import InvalidRuleError
 from app.services import cadence_rules
 from app.services.cadence import explain
@@ -111,8 +109,6 @@ def _survey_arg() -> Any:
 @requires(Permission.READ)
 def person_eligibility(person_id: int) -> Any:
     """May we ask this person now (this survey, this channel), and if not, why and when."""
-    person = db.session.get(Person, person_id)
-    if person is None:
-        raise NotFound(f"No person with id {person_id}.", field="person_id")
+    person = scope.person_or_404(person_id)
     survey = _survey_arg()
     return jsonify(explain(person, survey, _channel_arg(Channel.EMAIL), clock.now()))

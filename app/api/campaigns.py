@@ -13,14 +13,14 @@ from sqlalchemy import select
 from app import clock
 from app.access import Permission, requires
 from app.api import bp, parse_body
-from app.api.people import apply_account_csm, person_fields
+from app.api.invitations import person_of
 from app.api.schemas import PersonIn, Strict
 from app.api.serialize import iso
 from app.api.surveys import get_survey_or_404
 from app.api.transaction import write
 from app.db import db
 from app.errors import AppError, NotFound
-from app.models import Campaign, Person, SurveyTrigger
+from app.models import Campaign, SurveyTrigger
 from app.services.audience import validate_audience
 from app.services.campaigns import (
     check_survey_channel,
@@ -28,7 +28,6 @@ from app.services.campaigns import (
     record_event,
     waiting_count,
 )
-from app.services.people import upsert_person
 from app.vocabulary import Channel
 
 EVENT_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
@@ -149,13 +148,7 @@ def create_event() -> Any:
     occurred = data.occurred_at or now
     if occurred > now + SKEW:
         raise AppError("occurred_at cannot be in the future", field="occurred_at")
-    if data.person is not None:
-        person, _ = upsert_person(person_fields(data.person), now)
-        apply_account_csm(person, data.person)
-    else:
-        person = db.session.get(Person, data.person_id)
-        if person is None:
-            raise NotFound(f"No person with id {data.person_id}.", field="person_id")
+    person = person_of(data)
     event, planned = record_event(person, data.name, occurred, data.properties or {}, now)
     return jsonify(
         {

@@ -9,7 +9,7 @@ from flask import jsonify
 from app import clock
 from app.access import Permission, requires
 from app.api import bp, parse_body
-from app.api.auth import current_key
+from app.api.auth import principal_name
 from app.api.invitations import get_invitation_or_404
 from app.api.schemas import Strict
 from app.api.serialize import invitation_json, message_json
@@ -28,9 +28,7 @@ class ReviewIn(Strict):
 def review_invitation(invitation_id: int) -> Any:
     invitation = get_invitation_or_404(invitation_id)
     data = parse_body(ReviewIn)
-    key = current_key()
-    who = key.staff_user.name if key.staff_user else f"API key {key.prefix}"
-    settle_review(invitation, data.sent, clock.now(), who)
+    settle_review(invitation, data.sent, clock.now(), principal_name())
     body = invitation_json(invitation)
     body["messages"] = [message_json(m) for m in invitation.messages]
     return jsonify(body)
