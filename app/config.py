@@ -210,6 +210,11 @@ def build(overrides: Mapping[str, Any] | None, instance_path: str) -> dict[str, 
         config.get("OIDC_CLIENT_ID") and config.get("OIDC_CLIENT_SECRET")
     ):
         raise ConfigError("OIDC_ISSUER needs OIDC_CLIENT_ID and OIDC_CLIENT_SECRET.")
+    if config.get("OIDC_ISSUER") and not (config.get("OIDC_ALLOWED_DOMAINS") or "").strip():
+        raise ConfigError(
+            "OIDC_ISSUER needs OIDC_ALLOWED_DOMAINS: the email domains that may sign in "
+            "(comma-separated, e.g. acme.com)."
+        )
     config.setdefault("WTF_CSRF_TIME_LIMIT", None)
     return config
 

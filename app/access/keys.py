@@ -12,9 +12,11 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 
+from app.audit.services import Actor, record
 from app.db import db
+from app.errors import AppError, Conflict, NotFound
 from app.models import ApiKey, StaffUser
 from app.vocabulary import StaffRole
 
@@ -72,3 +74,53 @@ def revoke_keys_of(staff: StaffUser, now: datetime) -> int:
         .values(revoked_at=now)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def key_view(api_key: ApiKey) -> dict[str, object]:
+    """What the audit log keeps of a key (never the key)."""
+    return {
+        "name": api_key.name,
+        "prefix": api_key.prefix,
+        "owner": api_key.staff_user.email if api_key.staff_user else None,
+        "role": key_role(api_key).value,
+        "revoked": api_key.revoked_at is not None,
+    }
+
+
+def create_key(
+    owner: StaffUser, name: str, now: datetime, *, actor: Actor | None = None
+) -> tuple[ApiKey, str]:
+    """A new key for an active staff member, with their role; the plain key is returned once."""
+    name = name.strip()
+    if not name:
+        raise AppError("Name the key (what or who will use it).", field="name")
+    if len(name) > 255:
+        raise AppError("A key's name is at most 255 characters.", field="name")
+    if not owner.is_active:
+        raise Conflict("A deactivated staff member cannot get a key.", field="staff_id")
+    api_key, plain = issue_key(name, owner.role, owner, now)
+    record("api_key.created", "api_key", api_key.id, after=key_view(api_key), actor=actor)
+    return api_key, plain
+
+
+def revoke_key(api_key: ApiKey, now: datetime) -> None:
+    if api_key.revoked_at is not None:
+        return
+    before = key_view(api_key)
+    api_key.revoked_at = now
+    record("api_key.revoked", "api_key", api_key.id, before=before, after=key_view(api_key))
+
+
+def keys_query(viewer: StaffUser | None, *, everyone: bool) -> Select[tuple[ApiKey]]:
+    """Keys a caller may see: every key for an admin (``everyone``), else their own."""
+    query = select(ApiKey)
+    if not everyone:
+        query = query.where(ApiKey.staff_user_id == (viewer.id if viewer else -1))
+    return query
+
+
+def key_or_404(key_id: int, viewer: StaffUser | None, *, everyone: bool) -> ApiKey:
+    found = db.session.scalar(keys_query(viewer, everyone=everyone).where(ApiKey.id == key_id))
+    if found is None:
+        raise NotFound(f"No API key with id {key_id}.", field="key_id")
+    return found

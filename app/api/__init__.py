@@ -67,6 +67,7 @@ def _refuse_nul_in_query() -> None:
 
 def init_app(app: Flask) -> None:
     from app.api import (  # noqa: F401
+        api_keys,
         cadence,
         campaigns,
         invitations,
@@ -80,5 +81,6 @@ def init_app(app: Flask) -> None:
         surveys,
         widget,
     )
+    from app.audit import views as audit_views  # noqa: F401  (GET /api/v1/audit-log)
 
     app.register_blueprint(bp)

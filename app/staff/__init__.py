@@ -8,7 +8,8 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from app.staff import pages, views  # noqa: F401  (routes register on import)
+    from app.staff import oidc, pages, views  # noqa: F401  (routes register on import)
     from app.staff.blueprint import bp
 
+    oidc.init_app(app)
     app.register_blueprint(bp)

@@ -53,7 +53,3 @@ class RoleForm(FlaskForm):
 
 class KeyForm(FlaskForm):
     name = StringField("Key name", validators=[DataRequired("Name the key."), Length(max=255)])
-
-
-class ConfirmForm(FlaskForm):
-    """A button that changes something: only the CSRF token."""

@@ -63,11 +63,16 @@ def _sign_in_page(form: SignInForm, *, error: str | None = None, status: int = 2
     )
 
 
-def _signed_in(staff: Any, method: str) -> WerkzeugResponse:
+def start_signed_in(staff: Any, method: str, target: str) -> WerkzeugResponse:
+    """Start the session (a fresh session id), record the sign-in, go to ``target``."""
     guard.sign_in(staff, method)
     record("staff.signed_in", "staff", staff.id, after={"method": method})
     db.session.commit()
-    return redirect(safe_next(request.args.get("next")))
+    return redirect(target)
+
+
+def _signed_in(staff: Any, method: str) -> WerkzeugResponse:
+    return start_signed_in(staff, method, safe_next(request.args.get("next")))
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
