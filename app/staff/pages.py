@@ -156,6 +156,7 @@ def _member_page(
         new_key=new_key,
         sessions=live_sessions(staff),
         is_me=staff.id == _me().id,
+        key_role=api_keys.key_role,
     ), status
 
 
