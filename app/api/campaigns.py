@@ -18,6 +18,7 @@ from app.api.schemas import PersonIn, Strict
 from app.api.serialize import iso
 from app.api.surveys import get_survey_or_404
 from app.api.transaction import write
+from app.audit.services import record
 from app.db import db
 from app.errors import AppError, NotFound
 from app.models import Campaign, SurveyTrigger
@@ -126,6 +127,7 @@ def create_campaign_view(survey_id: int) -> Any:
     survey = get_survey_or_404(survey_id)
     data = parse_body(CampaignIn)
     campaign = create_campaign(survey, data.channel, data.audience, clock.now())
+    record("campaign.created", "campaign", campaign.id, after=campaign_json(campaign))
     return jsonify(campaign_json(campaign)), 202
 
 
@@ -200,6 +202,7 @@ def create_trigger(survey_id: int) -> Any:
     )
     db.session.add(trigger)
     db.session.flush()
+    record("trigger.created", "survey", survey.id, after=trigger_json(trigger))
     return jsonify(trigger_json(trigger)), 201
 
 
@@ -210,5 +213,6 @@ def delete_trigger(survey_id: int, trigger_id: int) -> Any:
     trigger = db.session.get(SurveyTrigger, trigger_id)
     if trigger is None or trigger.survey_id != survey_id:
         raise NotFound(f"No trigger {trigger_id} on survey {survey_id}.", field="trigger_id")
+    record("trigger.deleted", "survey", survey_id, before=trigger_json(trigger))
     db.session.delete(trigger)
     return jsonify({"id": trigger_id, "deleted": True})

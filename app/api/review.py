@@ -14,6 +14,7 @@ from app.api.invitations import get_invitation_or_404
 from app.api.schemas import Strict
 from app.api.serialize import invitation_json, message_json
 from app.api.transaction import write
+from app.audit.services import record
 from app.services.review import settle_review
 
 
@@ -28,7 +29,15 @@ class ReviewIn(Strict):
 def review_invitation(invitation_id: int) -> Any:
     invitation = get_invitation_or_404(invitation_id)
     data = parse_body(ReviewIn)
+    before = invitation.status.value
     settle_review(invitation, data.sent, clock.now(), principal_name())
+    record(
+        "invitation.reviewed",
+        "invitation",
+        invitation.id,
+        before={"status": before},
+        after={"status": invitation.status.value, "sent": data.sent},
+    )
     body = invitation_json(invitation)
     body["messages"] = [message_json(m) for m in invitation.messages]
     return jsonify(body)

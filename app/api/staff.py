@@ -13,6 +13,7 @@ from app.api import bp, parse_body
 from app.api.schemas import StaffIn
 from app.api.serialize import staff_json
 from app.api.transaction import write
+from app.audit.services import record
 from app.db import db
 from app.errors import Conflict
 from app.models import StaffUser
@@ -35,6 +36,7 @@ def create_staff() -> Any:
     )
     db.session.add(staff)
     db.session.flush()
+    record("staff.created", "staff", staff.id, after=staff_json(staff))
     return jsonify(staff_json(staff)), 201
 
 

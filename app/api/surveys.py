@@ -11,8 +11,10 @@ from app import clock
 from app.access import Permission, requires
 from app.api import bp, parse_body
 from app.api.schemas import ESCALATION_NEEDS_SMS, SurveyIn, SurveyPatch
+from app.api.serialize import survey_json
 from app.api.survey_email import check_templates, survey_out
 from app.api.transaction import write
+from app.audit.services import record
 from app.db import db
 from app.errors import AppError, NotFound
 from app.models import Survey
@@ -31,6 +33,16 @@ def get_survey_or_404(survey_id: int, field: str = "survey_id") -> Survey:
     if survey is None:
         raise NotFound(f"No survey with id {survey_id}.", field=field)
     return survey
+
+
+def audited_survey(survey: Survey) -> dict[str, Any]:
+    """What the audit log keeps of a survey: its fields, and its email templates."""
+    return {
+        **survey_json(survey),
+        "email_subject": survey.email_subject,
+        "email_html": survey.email_html,
+        "email_text": survey.email_text,
+    }
 
 
 @bp.post("/surveys")
@@ -62,6 +74,7 @@ def create_survey() -> Any:
     check_templates(survey, data.model_fields_set)
     db.session.add(survey)
     db.session.flush()
+    record("survey.created", "survey", survey.id, after=audited_survey(survey))
     return jsonify(survey_out(survey)), 201
 
 
@@ -71,6 +84,7 @@ def create_survey() -> Any:
 def change_survey(survey_id: int) -> Any:
     survey = get_survey_or_404(survey_id)
     data = parse_body(SurveyPatch)
+    before = audited_survey(survey)
     for name in data.model_fields_set:
         value = getattr(data, name)
         if name == "channels":
@@ -105,6 +119,7 @@ def change_survey(survey_id: int) -> Any:
     if "opens_at" in data.model_fields_set and survey.opens_at is not None:
         hold_until_open(survey.id, survey.opens_at, now)
     survey.updated_at = now
+    record("survey.updated", "survey", survey.id, before=before, after=audited_survey(survey))
     return jsonify(survey_out(survey))
 
 

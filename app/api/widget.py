@@ -20,6 +20,7 @@ from app.api import bp, parse_body
 from app.api.schemas import Strict, Text255
 from app.api.surveys import get_survey_or_404
 from app.api.transaction import write
+from app.audit.services import record
 from app.errors import AppError
 from app.policy.widget import DEFAULT_POSITION, MAX_ORIGINS, LookError, normalize_look
 from app.services.widget_keys import (
@@ -126,9 +127,12 @@ def get_survey_widget(survey_id: int) -> Any:
 def set_survey_widget(survey_id: int) -> Any:
     survey = get_survey_or_404(survey_id)
     data = parse_body(WidgetLookIn)
+    before = _look_json(survey.id, survey.widget)
     try:
         survey.widget = normalize_look(data.theme, data.position)
     except LookError as exc:
         raise AppError(str(exc), field=exc.field) from exc
     survey.updated_at = clock.now()
-    return jsonify(_look_json(survey.id, survey.widget))
+    after = _look_json(survey.id, survey.widget)
+    record("survey.widget_changed", "survey", survey.id, before=before, after=after)
+    return jsonify(after)
