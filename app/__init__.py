@@ -20,7 +20,6 @@ csrf = CSRFProtect()
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from app import (
         api,
-        cli,
         clock,
         config,
         dashboard,
@@ -33,6 +32,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         transport,
         widget_api,
     )
+    from app.commands import cli as commands
 
     app = Flask(
         __name__,
@@ -54,7 +54,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     dashboard.init_app(app)
     if app.config["SOUNDING_ENV"] != "production":
         dev.init_app(app)
-    cli.init_app(app)
+    commands.init_app(app)
     csrf.exempt(api.bp)
     from app.pages import survey, unsubscribe
 

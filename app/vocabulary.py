@@ -1,8 +1,31 @@
-"""The product's words as plain enums, shared by policy (pure) and models (mechanism)."""
+"""The product's words as plain enums, shared by policy (pure) and models (mechanism).
+
+:class:`Step` (one outgoing step of an invitation) is defined by the delivery-channel
+interface, :mod:`channels.base`, because its values travel through the providers and come
+back in their events, and channels import nothing from ``app``; it is re-exported here so
+the rest of the application reads every lifecycle word from this module.
+"""
 
 from __future__ import annotations
 
 import enum
+
+from channels.base import Step
+
+__all__ = [
+    "Category",
+    "Channel",
+    "ClickState",
+    "InvitationStatus",
+    "MessageStatus",
+    "Role",
+    "StaffRole",
+    "Step",
+    "SuppressionKind",
+    "SuppressionReason",
+    "SurveyStatus",
+    "Trigger",
+]
 
 
 class Role(enum.StrEnum):

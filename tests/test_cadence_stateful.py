@@ -23,7 +23,7 @@ from sqlalchemy import Integer, String, bindparam, select, text
 from app.clock import FrozenClock
 from app.db import UTCDateTime, db
 from app.errors import AppError
-from app.jobs.cadence import cadence_sweep
+from app.jobs.campaigns import cadence_sweep
 from app.jobs.sweep import sweep
 from app.models import (
     Account,

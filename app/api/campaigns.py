@@ -15,12 +15,12 @@ from app.api import bp, parse_body
 from app.api.auth import require_admin
 from app.api.people import apply_account_csm, person_fields
 from app.api.schemas import PersonIn, Strict
-from app.api.serialize import iso
 from app.api.surveys import get_survey_or_404
 from app.api.transaction import write
 from app.db import db
 from app.errors import AppError, NotFound
 from app.models import Campaign, Person, SurveyTrigger
+from app.policy.wording import iso
 from app.services.audience import validate_audience
 from app.services.campaigns import (
     check_survey_channel,

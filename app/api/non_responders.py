@@ -27,14 +27,13 @@ from sqlalchemy.orm import joinedload, selectinload
 from app.api import bp
 from app.api.filters import report_filter
 from app.api.pagination import page_of
-from app.api.serialize import iso
 from app.api.surveys import get_survey_or_404
 from app.db import db
 from app.errors import AppError
 from app.models import Invitation, Message, Person
+from app.policy.wording import iso
 from app.reports import UNKNOWN_ROLE, ReportFilter
-from app.vocabulary import InvitationStatus, Role
-from channels.base import Step
+from app.vocabulary import InvitationStatus, Role, Step
 
 S = InvitationStatus
 NOT_ANSWERED = (S.EXPIRED, S.SENT, S.SENDING, S.REMINDED_1, S.REMINDED_2, S.NEEDS_REVIEW)

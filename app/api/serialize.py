@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
-from app import links
+from app.messages import links
 from app.models import Account, ApiKey, Invitation, Message, Person, Response, StaffUser, Survey
-
-
-def iso(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value is not None else None
+from app.policy.wording import iso
 
 
 def account_json(account: Account | None) -> dict[str, Any] | None:

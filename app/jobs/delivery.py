@@ -32,22 +32,24 @@ from flask import current_app
 from sqlalchemy import exists, or_, select, update
 from sqlalchemy.orm import joinedload
 
-from app import clock, content
+from app import clock
 from app.db import db
 from app.jobs import step_timing
 from app.jobs.handover import drop_ended, hand_over
 from app.jobs.outcomes import record
 from app.jobs.runtime import job
+from app.messages import content
 from app.models import Invitation, Message, Person, Suppression, Survey
 from app.policy import lifecycle
 from app.vocabulary import (
     Channel,
     InvitationStatus,
     MessageStatus,
+    Step,
     SuppressionKind,
     SurveyStatus,
 )
-from channels.base import EmailMessage, Outcome, SendResult, SmsMessage, Step
+from channels.base import EmailMessage, Outcome, SendResult, SmsMessage
 
 log = logging.getLogger(__name__)
 

@@ -19,10 +19,11 @@ from app.vocabulary import (
     Channel,
     InvitationStatus,
     MessageStatus,
+    Step,
     SuppressionKind,
     SuppressionReason,
 )
-from channels.base import Outcome, SendResult, Step
+from channels.base import Outcome, SendResult
 
 _SENT_COLUMN = {
     Step.INITIAL: "sent_at",

@@ -22,8 +22,7 @@ from sqlalchemy import select, update
 from app.db import db
 from app.models import Invitation
 from app.policy import lifecycle
-from app.vocabulary import Channel
-from channels.base import Step
+from app.vocabulary import Channel, Step
 
 _EXTENSION = "sounding.rates"
 #: When nothing says when capacity returns, try again after this long.

@@ -36,8 +36,7 @@ from app.policy import lifecycle, reminders
 from app.policy.quiet_hours import SendWindow, resolve_zone
 from app.services.cadence_rules import rules_for
 from app.validation import is_mobile
-from app.vocabulary import Channel, InvitationStatus, MessageStatus, SuppressionKind
-from channels.base import Step
+from app.vocabulary import Channel, InvitationStatus, MessageStatus, Step, SuppressionKind
 
 SKIP_CODE = "no_send_window"
 

@@ -34,8 +34,7 @@ from app.jobs.runtime import job
 from app.models import Invitation, Message, Person, Survey
 from app.policy import lifecycle, reminders
 from app.services.clicks import settle_due
-from app.vocabulary import Channel, InvitationStatus, MessageStatus, SurveyStatus
-from channels.base import Step
+from app.vocabulary import Channel, InvitationStatus, MessageStatus, Step, SurveyStatus
 
 log = logging.getLogger(__name__)
 

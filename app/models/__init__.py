@@ -1,7 +1,7 @@
 """All models, imported here so their tables are on the metadata."""
 
 from app.models.access import ApiKey, IdempotencyRecord
-from app.models.cadence import CadencePolicy, Decision, DeferredAsk, WidgetDisplay
+from app.models.cadence import CadencePolicy, Decision, DeferredAsk
 from app.models.email import ProviderEvent, ScoreClick
 from app.models.invitations import OPEN_STATUSES, Invitation, Message
 from app.models.outbox import OutboxMessage
@@ -11,7 +11,7 @@ from app.models.sms import SmsReply
 from app.models.suppressions import Suppression
 from app.models.surveys import DEFAULT_FOLLOW_UP, Survey
 from app.models.triggers import Campaign, PersonEvent, SurveyTrigger
-from app.models.widget import WidgetKey
+from app.models.widget import WidgetDisplay, WidgetKey
 
 __all__ = [
     "DEFAULT_FOLLOW_UP",

@@ -1,5 +1,6 @@
-"""Cadence: the rules admins set, what the engine decided, and the contacts it reads that are
-not invitations (widget displays), plus asks that wait for their time (deferred asks)."""
+"""Cadence: the rules admins set, what the engine decided, and asks that wait for their time
+(deferred asks). The other contact the engine reads, a widget display, is in
+:mod:`app.models.widget`."""
 
 from __future__ import annotations
 
@@ -50,32 +51,6 @@ class Decision(db.Model):
     message: Mapped[str] = mapped_column(Text)
     next_eligible_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
-
-
-class WidgetDisplay(db.Model):
-    """The widget showing a survey to a person: a survey contact. Its dismissal starts the
-    widget's backoff; ``display_id`` is what the widget sends back (dismiss, answer)."""
-
-    __tablename__ = "widget_display"
-    __table_args__ = (
-        Index("ix_widget_display_person_shown", "person_id", "shown_at"),
-        Index("ix_widget_display_person_dismissed", "person_id", "dismissed_at"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    display_id: Mapped[str] = mapped_column(String(36), unique=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
-    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"))
-    invitation_id: Mapped[int | None] = mapped_column(
-        ForeignKey("invitation.id", ondelete="SET NULL"), index=True
-    )
-    shown_at: Mapped[datetime]
-    dismissed_at: Mapped[datetime | None]
-    answered_at: Mapped[datetime | None]
-    response_id: Mapped[int | None] = mapped_column(
-        ForeignKey("response.id", ondelete="SET NULL"), unique=True
-    )
-    """The answer given in this display (at most one; answering again updates it)."""
 
 
 class DeferredAsk(db.Model):

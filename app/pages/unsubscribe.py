@@ -12,8 +12,9 @@ from typing import Any
 
 from flask import Blueprint, render_template
 
-from app import clock, links
+from app import clock
 from app.db import db
+from app.messages import links
 from app.services.suppressions import is_suppressed, suppress
 from app.vocabulary import SuppressionKind, SuppressionReason
 

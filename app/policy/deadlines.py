@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 from babel.dates import format_date, format_time
 
-from app.i18n import parse_locale, translate
+from app.messages.i18n import parse_locale, translate
 
 DEFAULT_TIMEZONE = "UTC"
 DEFAULT_LOCALE = "en"

@@ -12,8 +12,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from app.vocabulary import Channel, InvitationStatus
-from channels.base import Step
+from app.vocabulary import Channel, InvitationStatus, Step
 
 S = InvitationStatus
 

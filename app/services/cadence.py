@@ -22,8 +22,6 @@ Suppressions, by channel (they always win):
 from __future__ import annotations
 
 import dataclasses
-import functools
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -33,12 +31,13 @@ from sqlalchemy import and_, func, literal, or_, select, union_all
 from app.db import db
 from app.errors import Conflict
 from app.models import Account, Decision, Invitation, Person, Suppression, Survey
-from app.models.cadence import WidgetDisplay
+from app.models.widget import WidgetDisplay
 from app.policy import cadence as engine
 from app.policy import facts, lifecycle
 from app.policy.cadence import days
 from app.policy.quiet_hours import SendWindow, next_send_time, resolve_zone
 from app.policy.rules import CadenceRules
+from app.policy.wording import iso
 from app.services.cadence_rules import rules_for
 from app.vocabulary import (
     Channel,
@@ -189,27 +188,30 @@ def record_decision(ask: Ask, decision: facts.Decision, now: datetime) -> Decisi
 
 class Throttled(Conflict):
     """A cadence rule refused the ask: HTTP 409 ``throttled`` with ``rule`` and
-    ``next_eligible_at``. ``persist_after_rollback`` stores the refusal once the request's own
-    work is rolled back (see :func:`app.api.transaction.write`)."""
+    ``next_eligible_at``. It carries the refusal (``ask``, ``decision``, ``at``); whoever
+    rolls the request back stores it with :func:`store_refusal` (the API's write
+    transaction, :func:`app.api.transaction.write`)."""
 
     code = "throttled"
 
-    def __init__(self, decision: facts.Decision, persist: Callable[[], None]) -> None:
+    def __init__(self, ask: Ask, decision: facts.Decision, at: datetime) -> None:
         body = decision.to_dict()
         super().__init__(
             decision.message,
             field="person_id",
             extra={"rule": body["reason"], "next_eligible_at": body["next_eligible_at"]},
         )
+        self.ask = ask
         self.decision = decision
-        self.persist_after_rollback = persist
+        self.at = at
 
 
-def _store_later(ask: Ask, decision: facts.Decision, now: datetime) -> None:
-    # After a rollback the person may not exist (created inline by the refused request):
-    # there is then nobody to explain the refusal to.
-    if db.session.get(Person, ask.person_id) is not None:
-        record_decision(ask, decision, now)
+def store_refusal(refused: Throttled) -> None:
+    """Store the refusal of a request whose own work was rolled back: the one way a refused
+    ask is recorded outside a fan-out. After the rollback the person may not exist (created
+    inline by the refused request): there is then nobody to explain the refusal to."""
+    if db.session.get(Person, refused.ask.person_id) is not None:
+        record_decision(refused.ask, refused.decision, refused.at)
 
 
 def lock_account(account_id: int) -> None:
@@ -231,7 +233,7 @@ def check_cadence(
         lock_account(person.account_id)
     decision = decide_for(person, ask.survey_id, ask.channel, now, rules)
     if not decision.allowed:
-        raise Throttled(decision, functools.partial(_store_later, ask, decision, now))
+        raise Throttled(ask, decision, now)
     return decision
 
 
@@ -275,8 +277,6 @@ def explain(
 ) -> dict[str, Any]:
     """May we ask ``person`` now (``survey`` or any survey), and if not, why and when; plus
     the recent stored refusals. JSON-ready."""
-    from app.api.serialize import iso
-
     survey_id = survey.id if survey is not None else 0
     rules = rules_for(survey.id if survey is not None else None)
     decision = decide_for(person, survey_id, channel, now, rules)

@@ -43,7 +43,7 @@ from app.services.cadence import ALREADY_INVITED, UNREACHABLE, reminders_in_wind
 from app.services.cadence_rules import rules_for
 from app.services.fanout_sql import decide_chunk, stmt, temp_tables
 from app.services.invitations import reminder_plan
-from app.vocabulary import Channel, Trigger
+from app.vocabulary import Channel, Step, Trigger
 
 #: People decided per transaction.
 CHUNK = 10_000
@@ -245,7 +245,7 @@ def _enqueue(channel: Channel, ids: list[int]) -> None:
     size = current_app.config["JOB_BATCH_SIZE"]
     for start in range(0, len(ids), size):
         enqueue_after_commit(
-            JOB_FOR_CHANNEL[channel], ids[start : start + size], lifecycle.Step.INITIAL.value
+            JOB_FOR_CHANNEL[channel], ids[start : start + size], Step.INITIAL.value
         )
 
 

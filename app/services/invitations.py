@@ -17,7 +17,7 @@ from app.policy.deadlines import end_of_local_day
 from app.services.cadence import Ask, check_cadence, reminders_in_window
 from app.services.cadence_rules import rules_for
 from app.validation import is_mobile
-from app.vocabulary import Channel, InvitationStatus, SurveyStatus, Trigger
+from app.vocabulary import Channel, InvitationStatus, Step, SurveyStatus, Trigger
 
 MAX_SCHEDULE_AHEAD = timedelta(days=365)
 
@@ -155,9 +155,7 @@ def create_invitation(request: InvitationRequest, now: datetime) -> Invitation:
     db.session.add(invitation)
     db.session.flush()
     if due_now and not is_link:
-        enqueue_after_commit(
-            JOB_FOR_CHANNEL[channel], [invitation.id], lifecycle.Step.INITIAL.value
-        )
+        enqueue_after_commit(JOB_FOR_CHANNEL[channel], [invitation.id], Step.INITIAL.value)
     return invitation
 
 

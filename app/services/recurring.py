@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, exists, select, text
 
 from app.db import UTCDateTime, db, is_postgres
 from app.models import Decision, DeferredAsk, Invitation, Person, Survey, SurveyTrigger
-from app.models.cadence import WidgetDisplay
+from app.models.widget import WidgetDisplay
 from app.services.audience import audience_filter
 from app.services.cadence import invitation_is_contact
 from app.vocabulary import SurveyStatus, Trigger

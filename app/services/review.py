@@ -24,8 +24,7 @@ from app.errors import Conflict
 from app.jobs import step_timing
 from app.models import Invitation, Message
 from app.policy import lifecycle
-from app.vocabulary import InvitationStatus, MessageStatus
-from channels.base import Step
+from app.vocabulary import InvitationStatus, MessageStatus, Step
 
 _SENT_COLUMN = {
     Step.INITIAL: "sent_at",

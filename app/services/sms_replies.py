@@ -21,8 +21,8 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import func, or_, select
 
-from app.content import sender_of
 from app.db import db
+from app.messages.content import sender_of
 from app.models import Invitation, Message, Person, Response, SmsReply
 from app.policy import sms_grammar
 from app.policy.nps import category

@@ -23,7 +23,7 @@ from app import clock
 from app.api import parse_body
 from app.db import db
 from app.errors import AppError, Forbidden, NotFound, Unauthorized
-from app.i18n import CATALOGS
+from app.messages.i18n import CATALOGS
 from app.models import Person, WidgetKey
 from app.policy.widget import signature_matches
 from app.services.campaigns import record_event

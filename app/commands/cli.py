@@ -1,7 +1,10 @@
 """The ``sounding`` command: a Flask CLI group with Sounding's own commands.
 
-``sounding dev``, ``sounding demo``, ``sounding create-api-key``, ``sounding outbox``,
-``sounding sweep``, ``sounding explain`` and (from Flask-Migrate) ``sounding db upgrade``.
+``sounding dev``, ``sounding demo``, ``sounding create-api-key``, ``sounding outbox`` and
+``sounding sweep`` are here; ``sounding explain`` (:mod:`app.commands.explain`),
+``sounding widget-key`` (:mod:`app.commands.widget_keys`), ``sounding sms-reply``
+(:mod:`app.commands.sms_reply`, development only) and (from Flask-Migrate)
+``sounding db upgrade``.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ def main() -> None:
 @click.option("--port", default=5000, show_default=True, type=int)
 def dev_command(host: str, port: int) -> None:
     """Run the web app and the jobs in one process (no Redis needed)."""
-    from app.devserver import migrate, serve
+    from app.commands.devserver import migrate, serve
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     migrate(app)
@@ -46,9 +49,9 @@ def dev_command(host: str, port: int) -> None:
 @click.option("--seed", default=7, show_default=True, help="Random seed for the demo data.")
 def demo_command(host: str, port: int, serve: bool, seed: int) -> None:
     """Create a realistic demo data set, print where to look, then serve like `dev`."""
-    from app.demo import build_demo
-    from app.devserver import migrate
-    from app.devserver import serve as run_server
+    from app.commands.demo import build_demo
+    from app.commands.devserver import migrate
+    from app.commands.devserver import serve as run_server
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     migrate(app)
@@ -130,7 +133,9 @@ def sweep_command() -> None:
 
 
 def init_app(app: Flask) -> None:
-    from app.cadence_cli import explain_command
+    from app.commands.explain import explain_command
+    from app.commands.sms_reply import sms_reply_command
+    from app.commands.widget_keys import widget_key_group
 
     for command in (
         explain_command,
@@ -139,5 +144,8 @@ def init_app(app: Flask) -> None:
         create_api_key_command,
         outbox_command,
         sweep_command,
+        widget_key_group,
     ):
         app.cli.add_command(command)
+    if app.config["SOUNDING_ENV"] != "production":
+        app.cli.add_command(sms_reply_command)

@@ -64,10 +64,11 @@ from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from markupsafe import escape
 
-from channels.base import EmailContent, Step, substitute
+from app.vocabulary import Step
+from channels.base import EmailContent, substitute
 
 SCORES = range(11)
-TEMPLATE_DIR = Path(__file__).resolve().parent / "templates" / "messages"
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates" / "messages"
 DEFAULT_FILES = {"subject": "email_subject.txt", "html": "email.html", "text": "email.txt"}
 #: API field for each part, so an error names what the admin sent.
 FIELDS = {"subject": "email_subject", "html": "email_html", "text": "email_text"}
