@@ -33,10 +33,9 @@ from app.errors import AppError
 from app.models import Invitation, Message, Person
 from app.policy.wording import iso
 from app.reports import UNKNOWN_ROLE, ReportFilter
-from app.vocabulary import InvitationStatus, Role, Step
+from app.vocabulary import NOT_ANSWERED, InvitationStatus, Role, Step
 
 S = InvitationStatus
-NOT_ANSWERED = (S.EXPIRED, S.SENT, S.SENDING, S.REMINDED_1, S.REMINDED_2, S.NEEDS_REVIEW)
 REMINDER_STEPS = (Step.REMINDER_1.value, Step.REMINDER_2.value)
 CSV_BATCH = 1000
 

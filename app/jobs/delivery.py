@@ -40,8 +40,8 @@ from app.jobs.outcomes import record
 from app.jobs.runtime import job
 from app.messages import content
 from app.models import Invitation, Message, Person, Suppression, Survey
-from app.policy import lifecycle
 from app.vocabulary import (
+    STEP_FROM,
     Channel,
     InvitationStatus,
     MessageStatus,
@@ -153,7 +153,7 @@ def _end_suppressed(channel: Channel, ids: Sequence[int], step: Step, now: datet
             # An email invitation escalated to SMS is not ended by its number's suppression:
             # its reminder 2 goes by email instead (app.policy.reminders.step_channel).
             Invitation.channel == channel,
-            Invitation.status == lifecycle.STEP_FROM[step],
+            Invitation.status == STEP_FROM[step],
             Invitation.person_id.in_(blocked_people),
         )
         .values(
@@ -189,7 +189,7 @@ def claim(channel: Channel, ids: Sequence[int], step: Step, now: datetime) -> li
             .where(
                 Invitation.id.in_(ids),
                 Invitation.channel.in_(channels),
-                Invitation.status == lifecycle.STEP_FROM[step],
+                Invitation.status == STEP_FROM[step],
                 Invitation.deadline_at > now,
                 Invitation.survey_id.in_(open_surveys.scalar_subquery()),
                 ~already,

@@ -16,6 +16,8 @@ from app.models import Invitation, Message
 from app.policy import lifecycle
 from app.services.suppressions import suppress
 from app.vocabulary import (
+    STEP_FROM,
+    STEP_TO,
     Channel,
     InvitationStatus,
     MessageStatus,
@@ -87,7 +89,7 @@ def record(
             "sent_at": None,
         }
         if result.outcome == Outcome.ACCEPTED:
-            status = lifecycle.STEP_TO[step]
+            status = STEP_TO[step]
             row.update(
                 status=status.value,
                 attempts=0,
@@ -111,7 +113,7 @@ def record(
             else:
                 delay = lifecycle.retry_delay(attempts, result.retry_after)
                 row.update(
-                    status=lifecycle.STEP_FROM[step].value,
+                    status=STEP_FROM[step].value,
                     attempts=attempts,
                     ended_at=None,
                     end_reason=None,
@@ -125,7 +127,7 @@ def record(
             # An escalated reminder 2 the provider refused: the invitation itself is fine (its
             # email and link still work); it waits for its deadline without that reminder.
             row.update(
-                status=lifecycle.STEP_FROM[step].value,
+                status=STEP_FROM[step].value,
                 attempts=invitation.attempts,
                 ended_at=None,
                 next_action_at=invitation.deadline_at,

@@ -36,7 +36,14 @@ from app.policy import lifecycle, reminders
 from app.policy.quiet_hours import SendWindow, resolve_zone
 from app.services.cadence_rules import rules_for
 from app.validation import is_mobile
-from app.vocabulary import Channel, InvitationStatus, MessageStatus, Step, SuppressionKind
+from app.vocabulary import (
+    STEP_FROM,
+    Channel,
+    InvitationStatus,
+    MessageStatus,
+    Step,
+    SuppressionKind,
+)
 
 SKIP_CODE = "no_send_window"
 
@@ -110,7 +117,7 @@ def hold_back(channel: Channel, ids: Sequence[int], step: Step, now: datetime) -
     """The ids whose ``step`` goes out on ``channel`` now; the others wait or are skipped."""
     if not ids:
         return []
-    from_status = lifecycle.STEP_FROM[step]
+    from_status = STEP_FROM[step]
     rows = db.session.execute(
         select(
             Invitation.id,
@@ -181,7 +188,7 @@ def hold_back(channel: Channel, ids: Sequence[int], step: Step, now: datetime) -
 
 
 def _skip(skips: Iterable[tuple[Any, str, Channel]], step: Step, now: datetime) -> None:
-    from_status = lifecycle.STEP_FROM[step]
+    from_status = STEP_FROM[step]
     for row, reason, channel in skips:
         recipient = row.phone if channel == Channel.SMS else row.email
         insert_ignoring_duplicates(

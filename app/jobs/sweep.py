@@ -34,7 +34,16 @@ from app.jobs.runtime import job
 from app.models import Invitation, Message, Person, Survey
 from app.policy import lifecycle, reminders
 from app.services.clicks import settle_due
-from app.vocabulary import Channel, InvitationStatus, MessageStatus, Step, SurveyStatus
+from app.vocabulary import (
+    STEP_DUE_STATUSES,
+    STEP_FROM,
+    WAITING_STATUSES,
+    Channel,
+    InvitationStatus,
+    MessageStatus,
+    Step,
+    SurveyStatus,
+)
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +105,7 @@ def release_unsent_claims(now: datetime) -> int:
     back_to = case(
         *(
             (Invitation.sending_step == step.value, status.value)
-            for step, status in lifecycle.STEP_FROM.items()
+            for step, status in STEP_FROM.items()
         ),
     )
     db.session.execute(
@@ -157,7 +166,7 @@ def expire(now: datetime) -> int:
     """Past the deadline and never answered: a non-response."""
     result = db.session.execute(
         update(Invitation)
-        .where(Invitation.status.in_(lifecycle.WAITING_STATUSES), Invitation.deadline_at <= now)
+        .where(Invitation.status.in_(WAITING_STATUSES), Invitation.deadline_at <= now)
         .values(
             status=S.EXPIRED,
             ended_at=now,
@@ -209,7 +218,7 @@ def enqueue_due(now: datetime) -> int:
             .join(Person, Person.id == Invitation.person_id)
             .where(
                 Invitation.next_action_at <= now,
-                Invitation.status.in_((S.SCHEDULED, S.SENT, S.REMINDED_1)),
+                Invitation.status.in_(STEP_DUE_STATUSES),
                 Invitation.channel.in_(tuple(JOB_FOR_CHANNEL)),
                 Invitation.deadline_at > now,
                 Survey.status == SurveyStatus.ACTIVE,

@@ -3,7 +3,7 @@
 from app.models.access import ApiKey, IdempotencyRecord
 from app.models.cadence import CadencePolicy, Decision, DeferredAsk
 from app.models.email import ProviderEvent, ScoreClick
-from app.models.invitations import OPEN_STATUSES, Invitation, Message
+from app.models.invitations import Invitation, Message
 from app.models.outbox import OutboxMessage
 from app.models.people import Account, Person, StaffUser
 from app.models.responses import Response
@@ -15,7 +15,6 @@ from app.models.widget import WidgetDisplay, WidgetKey
 
 __all__ = [
     "DEFAULT_FOLLOW_UP",
-    "OPEN_STATUSES",
     "Account",
     "ApiKey",
     "CadencePolicy",

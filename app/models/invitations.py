@@ -10,22 +10,18 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import db
 from app.models._types import enum_column_type
-from app.vocabulary import Channel, InvitationStatus, MessageStatus, Trigger
+from app.vocabulary import (
+    OPEN_SQL,
+    OPEN_STATUSES,
+    Channel,
+    InvitationStatus,
+    MessageStatus,
+    Trigger,
+)
 
 if TYPE_CHECKING:
     from app.models.people import Account, Person, StaffUser
     from app.models.surveys import Survey
-
-OPEN_STATUSES = (
-    InvitationStatus.SCHEDULED,
-    InvitationStatus.SENDING,
-    InvitationStatus.SENT,
-    InvitationStatus.REMINDED_1,
-    InvitationStatus.REMINDED_2,
-)
-
-
-OPEN_SQL = "status IN ('scheduled','sending','sent','reminded_1','reminded_2')"
 
 
 class Invitation(db.Model):

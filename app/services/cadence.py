@@ -1,8 +1,8 @@
 """Cadence mechanism: a person's history from the database into the pure engine
 (:mod:`app.policy.cadence`), the decision for one ask, and what is stored about it.
 
-What counts as a survey contact (the SQL in :mod:`app.services.fanout` uses the same
-definition, :data:`CONTACT_SQL`):
+What counts as a survey contact (one definition, :func:`app.vocabulary.contact_sql`, also
+written into the fan-out's SQL and read by recurring planning):
 
 - an invitation on any channel at ``coalesce(sent_at, scheduled_at)``, if it went out
   (``sent_at`` set), may still go out (``scheduled``, ``sending``, scheduled in the future
@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, literal, or_, select, union_all
+from sqlalchemy import and_, func, literal, literal_column, or_, select, text, union_all
 
-from app.db import db
+from app.db import UTCDateTime, db
 from app.errors import Conflict
 from app.models import Account, Decision, Invitation, Person, Suppression, Survey
 from app.models.widget import WidgetDisplay
@@ -41,16 +41,13 @@ from app.policy.wording import iso
 from app.services.cadence_rules import rules_for
 from app.vocabulary import (
     Channel,
-    InvitationStatus,
     SuppressionKind,
     SuppressionReason,
     Trigger,
+    contact_at_sql,
+    contact_sql,
 )
 
-S = InvitationStatus
-#: Invitations that are contacts even before ``sent_at`` is set.
-MAY_GO_OUT = (S.SCHEDULED, S.SENDING, S.NEEDS_REVIEW)
-CONTACT_SQL = "(sent_at IS NOT NULL OR status IN ('scheduled','sending','needs_review'))"
 #: Reasons outside the engine's: nothing to send to, or already asked on this channel.
 UNREACHABLE = "unreachable"
 _ADDRESS = {Channel.EMAIL: "email address", Channel.SMS: "phone number"}
@@ -58,7 +55,13 @@ ALREADY_INVITED = "already_invited"
 
 
 def invitation_is_contact() -> Any:
-    return or_(Invitation.sent_at.is_not(None), Invitation.status.in_(MAY_GO_OUT))
+    """Whether an ``invitation`` row is a survey contact (:func:`app.vocabulary.contact_sql`)."""
+    return text(contact_sql(Invitation.__tablename__))
+
+
+def invitation_contact_at() -> Any:
+    """When an ``invitation`` row counts as a contact (:func:`app.vocabulary.contact_at_sql`)."""
+    return literal_column(contact_at_sql(Invitation.__tablename__), type_=UTCDateTime())
 
 
 def contact_rows(person_ids: Any) -> Any:
@@ -67,7 +70,7 @@ def contact_rows(person_ids: Any) -> Any:
     invitations = select(
         Invitation.person_id,
         Invitation.survey_id,
-        func.coalesce(Invitation.sent_at, Invitation.scheduled_at).label("at"),
+        invitation_contact_at().label("at"),
         literal(facts.ContactKind.INVITATION.value).label("kind"),
     ).where(Invitation.person_id.in_(person_ids), invitation_is_contact())
     displays = select(

@@ -20,7 +20,7 @@ from app.policy.cadence import days
 from app.policy.facts import Reason
 from app.policy.rules import YEAR_DAYS, CadenceRules
 from app.services.cadence import ALREADY_INVITED, UNREACHABLE
-from app.vocabulary import Channel
+from app.vocabulary import OPEN_STATUSES, Channel, contact_at_sql, contact_sql, status_sql
 
 
 def _plus_days(expr: str, n: int, pg: bool) -> str:
@@ -55,7 +55,7 @@ def temp_tables(pg: bool) -> None:
 def facts_sql(rules: CadenceRules, channel: Channel, pg: bool) -> str:
     """The SELECT deciding for everyone in ``fanout_candidate`` (see the module doc). Rules
     that are off are left out of the statement altogether."""
-    contact = "(i.sent_at IS NOT NULL OR i.status IN ('scheduled','sending','needs_review'))"
+    contact, contact_at = contact_sql("i"), contact_at_sql("i")
     cap_on = rules.account_cap is not None
     widget = channel == Channel.WIDGET and rules.dismissal_backoff_days > 0
     address = {Channel.EMAIL: "cand.email", Channel.SMS: "cand.phone"}.get(channel)
@@ -67,7 +67,7 @@ def facts_sql(rules: CadenceRules, channel: Channel, pg: bool) -> str:
   FROM person p JOIN fanout_candidate c ON c.person_id = p.id
   WHERE p.id BETWEEN :lo AND :hi)""",
         f"""contact AS (
-  SELECT i.person_id, i.survey_id, COALESCE(i.sent_at, i.scheduled_at) AS at
+  SELECT i.person_id, i.survey_id, {contact_at} AS at
   FROM invitation i JOIN cand ON cand.person_id = i.person_id
   WHERE i.person_id BETWEEN :lo AND :hi AND {contact}
   UNION ALL
@@ -102,7 +102,7 @@ def facts_sql(rules: CadenceRules, channel: Channel, pg: bool) -> str:
     if cap_on:
         ctes.append(
             f"""acct_contact AS (
-  SELECT i.person_id, COALESCE(i.sent_at, i.scheduled_at) AS at
+  SELECT i.person_id, {contact_at} AS at
   FROM invitation i JOIN person p2 ON p2.id = i.person_id
   WHERE p2.account_id IN (SELECT account_id FROM cand) AND {contact}
   UNION ALL
@@ -135,10 +135,10 @@ def facts_sql(rules: CadenceRules, channel: Channel, pg: bool) -> str:
         refuse.append((f"{address} IS NULL", UNREACHABLE))
     refuse.append(
         (
-            "EXISTS (SELECT 1 FROM invitation oi WHERE oi.person_id = cand.person_id "
+            "EXISTS (SELECT 1 FROM invitation oi WHERE oi.person_id = cand.person_id "  # noqa: S608
             "AND oi.person_id BETWEEN :lo AND :hi "
-            "AND oi.survey_id = :survey_id AND oi.channel = :channel AND oi.status IN "
-            "('scheduled','sending','sent','reminded_1','reminded_2'))",
+            "AND oi.survey_id = :survey_id AND oi.channel = :channel AND "
+            f"{status_sql(OPEN_STATUSES, 'oi.status')})",
             ALREADY_INVITED,
         )
     )

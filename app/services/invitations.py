@@ -11,13 +11,13 @@ from app.db import db
 from app.errors import AppError, Conflict
 from app.jobs.delivery import JOB_FOR_CHANNEL, LEASE
 from app.jobs.queue import enqueue_after_commit
-from app.models import OPEN_STATUSES, Invitation, Person, StaffUser, Survey
+from app.models import Invitation, Person, StaffUser, Survey
 from app.policy import lifecycle
 from app.policy.deadlines import end_of_local_day
 from app.services.cadence import Ask, check_cadence, reminders_in_window
 from app.services.cadence_rules import rules_for
 from app.validation import is_mobile
-from app.vocabulary import Channel, InvitationStatus, Step, SurveyStatus, Trigger
+from app.vocabulary import OPEN_STATUSES, Channel, InvitationStatus, Step, SurveyStatus, Trigger
 
 MAX_SCHEDULE_AHEAD = timedelta(days=365)
 

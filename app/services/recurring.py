@@ -14,7 +14,7 @@ from app.db import UTCDateTime, db, is_postgres
 from app.models import Decision, DeferredAsk, Invitation, Person, Survey, SurveyTrigger
 from app.models.widget import WidgetDisplay
 from app.services.audience import audience_filter
-from app.services.cadence import invitation_is_contact
+from app.services.cadence import invitation_contact_at, invitation_is_contact
 from app.vocabulary import SurveyStatus, Trigger
 
 #: Multiplier that scatters consecutive person ids over the day's seconds.
@@ -52,7 +52,7 @@ def _plan(trigger: SurveyTrigger, today: datetime, now: datetime) -> int:
         Invitation.person_id == Person.id,
         Invitation.survey_id == trigger.survey_id,
         invitation_is_contact(),
-        Invitation.created_at > since,
+        invitation_contact_at() > since,
     )
     shown = exists().where(
         WidgetDisplay.person_id == Person.id,

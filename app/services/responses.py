@@ -8,22 +8,9 @@ from sqlalchemy import select, update
 
 from app.db import db
 from app.errors import AppError, Conflict
-from app.models import OPEN_STATUSES, Invitation, Response
+from app.models import Invitation, Response
 from app.policy.nps import MAX_SCORE, MIN_SCORE, category
-from app.vocabulary import Channel, InvitationStatus, Role, SurveyStatus
-
-#: States in which an answer is accepted (or, when already responded, updated).
-ANSWERABLE = frozenset(
-    {
-        InvitationStatus.SCHEDULED,
-        InvitationStatus.SENDING,
-        InvitationStatus.SENT,
-        InvitationStatus.REMINDED_1,
-        InvitationStatus.REMINDED_2,
-        InvitationStatus.RESPONDED,
-        InvitationStatus.NEEDS_REVIEW,
-    }
-)
+from app.vocabulary import ANSWERABLE, OPEN_STATUSES, Channel, InvitationStatus, Role, SurveyStatus
 
 
 class SurveyClosed(Conflict):

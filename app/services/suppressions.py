@@ -7,8 +7,14 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 
 from app.db import db
-from app.models import OPEN_STATUSES, Invitation, Person, Suppression
-from app.vocabulary import Channel, InvitationStatus, SuppressionKind, SuppressionReason
+from app.models import Invitation, Person, Suppression
+from app.vocabulary import (
+    OPEN_STATUSES,
+    Channel,
+    InvitationStatus,
+    SuppressionKind,
+    SuppressionReason,
+)
 
 _CHANNEL_OF_KIND = {SuppressionKind.EMAIL: Channel.EMAIL, SuppressionKind.PHONE: Channel.SMS}
 

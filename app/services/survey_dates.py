@@ -13,12 +13,8 @@ from datetime import datetime
 from sqlalchemy import case, update
 
 from app.db import db
-from app.models import OPEN_STATUSES, Invitation
-from app.vocabulary import InvitationStatus
-
-#: Invitations whose deadline the close pulls in: the open ones, and those in review (a
-#: reviewer who finds a step did not go out must not send it after the close).
-_AFFECTED = (*OPEN_STATUSES, InvitationStatus.NEEDS_REVIEW)
+from app.models import Invitation
+from app.vocabulary import CLOSE_AFFECTED, InvitationStatus
 
 
 def pull_in_deadlines(survey_id: int, closes_at: datetime, now: datetime) -> int:
@@ -29,7 +25,7 @@ def pull_in_deadlines(survey_id: int, closes_at: datetime, now: datetime) -> int
         update(Invitation)
         .where(
             Invitation.survey_id == survey_id,
-            Invitation.status.in_(_AFFECTED),
+            Invitation.status.in_(CLOSE_AFFECTED),
             Invitation.deadline_at > closes_at,
         )
         .values(
