@@ -38,6 +38,7 @@ from app.models import (
 from app.policy.quiet_hours import SendWindow, in_window, resolve_zone
 from app.policy.rules import CadenceRules
 from app.services import cadence_rules
+from app.services.cadence import Throttled, store_refusal
 from app.services.campaigns import create_campaign, record_event
 from app.services.invitations import InvitationRequest, create_invitation
 from app.services.suppressions import suppress
@@ -141,9 +142,8 @@ def make_machine(app: Flask, clock: FrozenClock) -> type[RuleBasedStateMachine]:
 
         def _refused(self, error: AppError) -> None:
             db.session.rollback()
-            persist = getattr(error, "persist_after_rollback", None)
-            if persist is not None:
-                persist()
+            if isinstance(error, Throttled):
+                store_refusal(error)
                 db.session.commit()
 
         @rule(

@@ -37,6 +37,7 @@ from app.db import db
 from app.jobs import step_timing
 from app.jobs.handover import drop_ended, hand_over
 from app.jobs.outcomes import record
+from app.jobs.queue import enqueue_after_commit
 from app.jobs.runtime import job
 from app.messages import content
 from app.models import Invitation, Message, Person, Suppression, Survey
@@ -53,12 +54,10 @@ from channels.base import EmailMessage, Outcome, SendResult, SmsMessage
 
 log = logging.getLogger(__name__)
 
-#: How long the sweep leaves an enqueued step alone before enqueueing it again (lost job);
-#: the sweep reads ``SWEEP_LEASE_SECONDS`` (this is its default).
-LEASE = timedelta(minutes=5)
-
 
 def lease() -> timedelta:
+    """How long an enqueued step is left alone before the sweep enqueues it again (a lost
+    job): ``SWEEP_LEASE_SECONDS``, for a new invitation's first step and for the sweep alike."""
     return timedelta(seconds=current_app.config["SWEEP_LEASE_SECONDS"])
 
 
@@ -73,6 +72,18 @@ def deliver_sms(invitation_ids: list[int], step: str) -> dict[str, int]:
 
 
 JOB_FOR_CHANNEL = {Channel.EMAIL: deliver_email, Channel.SMS: deliver_sms}
+
+
+def enqueue_delivery(channel: Channel, step: Step, invitation_ids: Sequence[int]) -> None:
+    """The one enqueuer of deliveries (a new invitation, a fan-out, the sweep): ``step`` of
+    these invitations on ``channel``, after the commit, ``JOB_BATCH_SIZE`` ids per job.
+    Channels without delivery (links, the widget) have nothing to enqueue."""
+    if channel not in JOB_FOR_CHANNEL or not invitation_ids:
+        return
+    size = current_app.config["JOB_BATCH_SIZE"]
+    for start in range(0, len(invitation_ids), size):
+        batch = list(invitation_ids[start : start + size])
+        enqueue_after_commit(JOB_FOR_CHANNEL[channel], batch, step.value)
 
 
 def deliver(channel: Channel, invitation_ids: Sequence[int], step: Step) -> dict[str, int]:

@@ -22,14 +22,12 @@ import logging
 from collections import defaultdict
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import case, delete, or_, select, update
 
 from app import clock
 from app.db import db
 from app.jobs import step_timing
-from app.jobs.delivery import JOB_FOR_CHANNEL, claim_timeout, lease
-from app.jobs.queue import enqueue_after_commit
+from app.jobs.delivery import JOB_FOR_CHANNEL, claim_timeout, enqueue_delivery, lease
 from app.jobs.runtime import job
 from app.models import Invitation, Message, Person, Survey
 from app.policy import lifecycle, reminders
@@ -201,7 +199,6 @@ def open_links(now: datetime) -> int:
 
 def enqueue_due(now: datetime) -> int:
     """Enqueue every due step, in batches of ``JOB_BATCH_SIZE`` per channel and step."""
-    batch_size = current_app.config["JOB_BATCH_SIZE"]
     total = 0
     for _ in range(MAX_PASSES):
         due = db.session.execute(
@@ -233,7 +230,7 @@ def enqueue_due(now: datetime) -> int:
         if not due:
             db.session.commit()
             break
-        groups: dict[tuple[Channel, str], list[int]] = defaultdict(list)
+        groups: dict[tuple[Channel, Step], list[int]] = defaultdict(list)
         for row in due:
             step = lifecycle.step_after(row.status)
             if step is None:
@@ -247,7 +244,7 @@ def enqueue_due(now: datetime) -> int:
                 if step == Step.REMINDER_2
                 else reminders.Escalation(),
             )
-            groups[(channel, step.value)].append(row.id)
+            groups[(channel, step)].append(row.id)
         db.session.execute(
             update(Invitation)
             .where(Invitation.id.in_([row.id for row in due]))
@@ -255,10 +252,7 @@ def enqueue_due(now: datetime) -> int:
             .execution_options(synchronize_session=False)
         )
         for (channel, step), ids in groups.items():
-            for start in range(0, len(ids), batch_size):
-                enqueue_after_commit(
-                    JOB_FOR_CHANNEL[channel], ids[start : start + batch_size], step
-                )
+            enqueue_delivery(channel, step, ids)
         db.session.commit()
         total += len(due)
         if len(due) < PASS_SIZE:

@@ -21,7 +21,6 @@ Suppressions, by channel (they always win):
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -33,9 +32,8 @@ from app.errors import Conflict
 from app.models import Account, Decision, Invitation, Person, Suppression, Survey
 from app.models.widget import WidgetDisplay
 from app.policy import cadence as engine
-from app.policy import facts, lifecycle
+from app.policy import facts
 from app.policy.cadence import days
-from app.policy.quiet_hours import SendWindow, next_send_time, resolve_zone
 from app.policy.rules import CadenceRules
 from app.policy.wording import iso
 from app.services.cadence_rules import rules_for
@@ -238,30 +236,6 @@ def check_cadence(
     if not decision.allowed:
         raise Throttled(ask, decision, now)
     return decision
-
-
-def reminders_in_window(
-    times: lifecycle.Schedule, timezone: str | None, rules: CadenceRules
-) -> lifecycle.Schedule:
-    """Reminders are sends too: each moves to the person's next send window (it stays
-    planned; one that would land past the deadline is simply not sent)."""
-    zone, _ = resolve_zone(timezone, rules.default_timezone)
-    window = SendWindow.from_rules(rules)
-
-    def moved(planned: datetime, after: datetime | None) -> datetime:
-        later = max(planned, after + lifecycle.MIN_GAP) if after is not None else planned
-        in_window = next_send_time(later, zone, window)
-        # Past the deadline it could not go anyway: keep the plan, and the delivery job skips
-        # the reminder then with its reason (app.jobs.step_timing), so the skip is recorded.
-        return in_window if in_window < times.deadline_at else planned
-
-    first = times.reminder_1_at
-    second = times.reminder_2_at
-    if first is not None:
-        first = moved(first, None)
-    if second is not None:
-        second = moved(second, first)
-    return dataclasses.replace(times, reminder_1_at=first, reminder_2_at=second)
 
 
 def recent_refusals(person_id: int, limit: int = 20) -> list[Decision]:

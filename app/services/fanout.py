@@ -23,23 +23,21 @@ exactly).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import bindparam, column, delete, select, table, text
 
 from app.db import UTCDateTime, db, is_postgres
-from app.jobs.delivery import JOB_FOR_CHANNEL, LEASE
-from app.jobs.queue import enqueue_after_commit
+from app.jobs.delivery import enqueue_delivery, lease
 from app.models import Account, DeferredAsk, Person, Survey
-from app.policy import lifecycle
-from app.policy.deadlines import end_of_local_day
 from app.policy.facts import QUIET_HOURS_CHANNELS, Reason
+from app.policy.planner import plan
 from app.policy.quiet_hours import SendWindow, next_send_time, resolve_zone
 from app.policy.rules import YEAR_DAYS, CadenceRules
-from app.services.cadence import ALREADY_INVITED, UNREACHABLE, reminders_in_window
+from app.services.cadence import ALREADY_INVITED, UNREACHABLE
 from app.services.cadence_rules import rules_for
 from app.services.fanout_sql import decide_chunk, stmt, temp_tables
 from app.services.invitations import reminder_plan
@@ -105,7 +103,8 @@ def _candidates(spec: FanOutSpec, now: datetime, after: int, chunk: int) -> list
 def _schedules(
     survey: Survey, rules: CadenceRules, channel: Channel, now: datetime, zones: list[str]
 ) -> list[dict[str, Any]]:
-    """Send time, reminders and deadline per distinct time zone (quiet hours per zone)."""
+    """The plan per distinct time zone (the send window depends only on the zone); a zone
+    whose send comes after the survey closes has none (these people are skipped)."""
     window = SendWindow.from_rules(rules)
     start = max(now, survey.opens_at) if survey.opens_at else now
     rows = []
@@ -114,28 +113,18 @@ def _schedules(
         if channel in QUIET_HOURS_CHANNELS:
             zone, _ = resolve_zone(tz or None, rules.default_timezone)
             send_at = next_send_time(start, zone, window)
-        times = lifecycle.schedule(reminder_plan(survey), send_at, channel)
-        if channel in QUIET_HOURS_CHANNELS:
-            times = reminders_in_window(times, tz or None, rules)
-        deadline = end_of_local_day(times.deadline_at, tz or None)
-        if survey.closes_at is not None:
-            if send_at >= survey.closes_at:
-                continue  # these people are skipped: the survey closes first
-            deadline = min(deadline, survey.closes_at)
-        due = send_at <= now
-        is_link = channel == Channel.LINK
-        rows.append(
-            {
-                "tz": tz,
-                "send_at": send_at,
-                "reminder_1_at": times.reminder_1_at,
-                "reminder_2_at": times.reminder_2_at,
-                "deadline_at": deadline,
-                "next_action_at": (deadline if is_link else now + LEASE) if due else send_at,
-                "status": "sent" if (is_link and due) else "scheduled",
-                "sent_at": send_at if (is_link and due) else None,
-            }
+        planned = plan(
+            reminder_plan(survey),
+            rules,
+            channel,
+            send_at,
+            timezone=tz or None,
+            closes_at=survey.closes_at,
+            now=now,
+            lease=lease(),
         )
+        if planned is not None:
+            rows.append({"tz": tz, **dataclasses.asdict(planned), "status": planned.status.value})
     return rows
 
 
@@ -200,7 +189,7 @@ RETURNING id, CASE WHEN scheduled_at <= :now THEN 1 ELSE 0 END""",
         ),
         params,
     ).all()
-    _enqueue(spec.channel, [inv_id for inv_id, due in invited if due])
+    enqueue_delivery(spec.channel, Step.INITIAL, [inv_id for inv_id, due in invited if due])
     if spec.deferred:
         db.session.execute(
             delete(DeferredAsk)
@@ -237,16 +226,6 @@ def _insert_schedule(pg: bool) -> Any:
             )
         ]
     )
-
-
-def _enqueue(channel: Channel, ids: list[int]) -> None:
-    if channel not in JOB_FOR_CHANNEL or not ids:
-        return
-    size = current_app.config["JOB_BATCH_SIZE"]
-    for start in range(0, len(ids), size):
-        enqueue_after_commit(
-            JOB_FOR_CHANNEL[channel], ids[start : start + size], Step.INITIAL.value
-        )
 
 
 def reason_messages(rules: CadenceRules, spec: FanOutSpec) -> dict[str, str]:
