@@ -36,7 +36,8 @@ from app.models import Account, DeferredAsk, Person, Survey
 from app.policy.facts import QUIET_HOURS_CHANNELS, Reason
 from app.policy.planner import plan
 from app.policy.quiet_hours import SendWindow, next_send_time, resolve_zone
-from app.policy.rules import YEAR_DAYS, CadenceRules
+from app.policy.rulebook import RULES
+from app.policy.rules import CadenceRules
 from app.services.cadence import ALREADY_INVITED, UNREACHABLE
 from app.services.cadence_rules import rules_for
 from app.services.fanout_sql import decide_chunk, stmt, temp_tables
@@ -230,26 +231,13 @@ def _insert_schedule(pg: bool) -> Any:
 
 def reason_messages(rules: CadenceRules, spec: FanOutSpec) -> dict[str, str]:
     """One readable sentence per reason (the exact per-person wording is the eligibility
-    endpoint's, computed live)."""
+    endpoint's, computed live): the fan-out's own reasons, then each rule's sentence."""
     by = f"campaign {spec.campaign_id}" if spec.campaign_id else f"the {spec.trigger.value} ask"
-    cap = rules.account_cap
     return {
         UNREACHABLE: f"Not asked by {by}: no {spec.channel.value} address to send to.",
         ALREADY_INVITED: f"Not asked by {by}: already has an open invitation to this survey.",
         SURVEY_CLOSED: f"Not asked by {by}: the survey closes before the person's send window.",
-        "suppressed": f"Not asked by {by}: suppressed; this person must not be contacted.",
-        "min_tenure": f"Not asked by {by}: signed up less than "
-        f"{rules.min_tenure_days} days ago (minimum tenure).",
-        "yearly_cap": f"Not asked by {by}: already asked {rules.yearly_cap} times in the last "
-        f"{YEAR_DAYS} days (yearly cap).",
-        "recurrence": f"Not asked by {by}: got this survey within the last "
-        f"{rules.recurrence_days} days (recurrence).",
-        "recontact_period": f"Not asked by {by}: asked within the last "
-        f"{rules.recontact_days} days (recontact period).",
-        "dismissal_backoff": f"Not asked by {by}: dismissed a survey in the app within the "
-        f"last {rules.dismissal_backoff_days} days.",
-        "account_cap": f"Waiting ({by}): {cap} people of this account were already asked in "
-        f"{rules.account_cap_window_days} days (account cap); asked when a slot frees.",
+        **{rule.reason.value: rule.says(rules, by) for rule in RULES},
     }
 
 
