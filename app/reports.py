@@ -57,7 +57,10 @@ def _period(column: Any, group_by: GroupBy) -> ColumnElement[Any]:
 
 
 def _role_condition(column: Any, role: str) -> ColumnElement[bool]:
-    return column.is_(None) if role == UNKNOWN_ROLE else column == Role(role)
+    condition: ColumnElement[bool] = (
+        column.is_(None) if role == UNKNOWN_ROLE else column == Role(role)
+    )
+    return condition
 
 
 def response_filters(f: ReportFilter) -> list[ColumnElement[bool]]:

@@ -66,7 +66,8 @@ def authenticate() -> ApiKey:
 
 
 def current_key() -> ApiKey:
-    return g.api_key
+    key: ApiKey = g.api_key
+    return key
 
 
 def require_admin(view: Callable[P, R]) -> Callable[P, R]:

@@ -151,9 +151,10 @@ def create_event() -> Any:
         person, _ = upsert_person(person_fields(data.person), now)
         apply_account_csm(person, data.person)
     else:
-        person = db.session.get(Person, data.person_id)
-        if person is None:
+        found = db.session.get(Person, data.person_id)
+        if found is None:
             raise NotFound(f"No person with id {data.person_id}.", field="person_id")
+        person = found
     event, planned = record_event(person, data.name, occurred, data.properties or {}, now)
     return jsonify(
         {

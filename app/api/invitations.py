@@ -61,9 +61,10 @@ def create_invitation_view() -> Any:
         person, _ = upsert_person(person_fields(data.person), now)
         apply_account_csm(person, data.person)
     else:
-        person = db.session.get(Person, data.person_id)
-        if person is None:
+        found = db.session.get(Person, data.person_id)
+        if found is None:
             raise NotFound(f"No person with id {data.person_id}.", field="person_id")
+        person = found
     sender = _sender(data.sender)
     trigger = Trigger.CSM if current_key().role == StaffRole.CSM else Trigger.API
     invitation = create_invitation(

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app import clock
 from app.api.auth import current_key
-from app.db import db
+from app.db import affected, db
 from app.errors import AppError
 from app.models import IdempotencyRecord
 from app.services.cadence import Throttled, store_refusal
@@ -147,4 +147,4 @@ def forget_old_keys(now: Any) -> int:
     result = db.session.execute(
         delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - KEY_TTL)
     )
-    return result.rowcount or 0
+    return affected(result)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -109,7 +110,7 @@ ZONES = [
     "Asia/Kolkata",
     "Australia/Sydney",
 ]
-COMMENTS = {
+COMMENTS: dict[str, list[str | None]] = {
     "promoter": [
         "The reporting saves me hours every week.",
         "Support is fast and friendly.",
@@ -174,7 +175,10 @@ def build_demo(seed: int = 7) -> DemoSummary:
     admin = db.session.scalar(select(StaffUser).where(StaffUser.role == StaffRole.ADMIN))
     _, key = issue_key("demo admin", StaffRole.ADMIN, admin, now)
     db.session.commit()
-    count = lambda model: db.session.scalar(select(func.count()).select_from(model))  # noqa: E731
+
+    def count(model: type[Any]) -> int:
+        return db.session.scalar(select(func.count()).select_from(model)) or 0
+
     return DemoSummary(created, count(Person), count(Invitation), count(Response), key, survey.id)
 
 

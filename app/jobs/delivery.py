@@ -33,7 +33,7 @@ from sqlalchemy import exists, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from app import clock
-from app.db import db
+from app.db import affected, db, table_of
 from app.jobs import step_timing
 from app.jobs.handover import drop_ended, hand_over
 from app.jobs.outcomes import record
@@ -50,7 +50,7 @@ from app.vocabulary import (
     SuppressionKind,
     SurveyStatus,
 )
-from channels.base import EmailMessage, Outcome, SendResult, SmsMessage
+from channels.base import EmailContent, EmailMessage, Outcome, SendResult, SmsMessage
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +138,7 @@ def deliver(channel: Channel, invitation_ids: Sequence[int], step: Step) -> dict
         batch = [m for m in batch if m.message_id in mine]  # others released by the sweep
         handed |= mine
         if batch:
-            results.extend(sender.send(batch))
+            results.extend(sender.send(batch))  # type: ignore[arg-type]  # one channel's kind
 
     invitation_of = {mid: inv_id for inv_id, mid in message_ids.items() if mid in handed}
     outcome_counts = record(results, invitations, invitation_of, step, clock.now(), channel)
@@ -176,7 +176,7 @@ def _end_suppressed(channel: Channel, ids: Sequence[int], step: Step, now: datet
         )
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount or 0
+    return affected(result)
 
 
 def claim(channel: Channel, ids: Sequence[int], step: Step, now: datetime) -> list[int]:
@@ -225,7 +225,7 @@ def claim(channel: Channel, ids: Sequence[int], step: Step, now: datetime) -> li
         .where(Invitation.id.in_(claimed))
     ).all()
     db.session.execute(
-        Message.__table__.insert(),
+        table_of(Message).insert(),
         [
             {
                 "invitation_id": inv_id,
@@ -252,7 +252,7 @@ def _build(
     address left on the person, a template error): recorded, never silently dropped."""
     outgoing: list[EmailMessage | SmsMessage] = []
     failures: list[SendResult] = []
-    contents: dict[int, object] = {}
+    contents: dict[int, EmailContent] = {}
     for invitation in invitations:
         message_id = message_ids[invitation.id]
         try:
@@ -263,7 +263,7 @@ def _build(
                     content.email_message(
                         invitation, message_id, step, contents[invitation.survey_id]
                     )
-                )  # type: ignore[arg-type]
+                )
             else:
                 outgoing.append(content.sms_message(invitation, message_id, step))
         except Exception as exc:

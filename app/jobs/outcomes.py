@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, delete
 
-from app.db import db
+from app.db import db, table_of
 from app.jobs import step_timing
 from app.models import Invitation, Message
 from app.policy import lifecycle
@@ -55,8 +55,8 @@ def record(
         if mid not in seen
     ]
     counts = {o.value: 0 for o in Outcome}
-    inv_table = Invitation.__table__
-    msg_table = Message.__table__
+    inv_table = table_of(Invitation)
+    msg_table = table_of(Message)
     still_sending = (
         (inv_table.c.id == bindparam("b_id"))
         & (

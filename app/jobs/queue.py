@@ -133,7 +133,8 @@ def enqueue_after_commit(func: Callable[..., Any], *args: Any, queue: str | None
 
 
 def backend(app: Flask | None = None) -> Backend:
-    return (app or current_app).extensions[_EXTENSION]
+    chosen: Backend = (app or current_app).extensions[_EXTENSION]
+    return chosen
 
 
 def use_backend(app: Flask, chosen: Backend) -> None:

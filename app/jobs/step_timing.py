@@ -30,7 +30,7 @@ from phonenumbers import NumberParseException
 from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app.db import db
+from app.db import db, table_of
 from app.models import Invitation, Message, Person, Suppression, Survey
 from app.policy import lifecycle, reminders
 from app.policy.quiet_hours import SendWindow, resolve_zone
@@ -175,7 +175,7 @@ def hold_back(channel: Channel, ids: Sequence[int], step: Step, now: datetime) -
         else:
             skips.append((row, decision.reason or "skipped", step_channel))
     if waits:
-        table = Invitation.__table__
+        table = table_of(Invitation)
         db.session.execute(
             table.update().where(
                 and_(table.c.id == bindparam("b_id"), table.c.status == from_status.value)

@@ -25,7 +25,7 @@ from datetime import datetime
 from sqlalchemy import case, delete, or_, select, update
 
 from app import clock
-from app.db import db
+from app.db import affected, db
 from app.jobs import step_timing
 from app.jobs.delivery import JOB_FOR_CHANNEL, claim_timeout, enqueue_delivery, lease
 from app.jobs.runtime import job
@@ -174,7 +174,7 @@ def expire(now: datetime) -> int:
         )
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount or 0
+    return affected(result)
 
 
 def open_links(now: datetime) -> int:
@@ -194,7 +194,7 @@ def open_links(now: datetime) -> int:
         )
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount or 0
+    return affected(result)
 
 
 def enqueue_due(now: datetime) -> int:

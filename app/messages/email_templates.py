@@ -61,7 +61,8 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import escape
 
 from app.vocabulary import Step
@@ -108,7 +109,7 @@ class Templates:
     text: str
 
     def part(self, name: str) -> str:
-        return getattr(self, name)
+        return str(getattr(self, name))
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,7 +282,7 @@ def render_for(
 def samples(base_url: str, company: str) -> list[Recipient]:
     """Made-up recipients to validate and preview with: one with a name, one without."""
     urls = tuple(f"{base_url}/s/sample-token?score={n}" for n in SCORES)
-    common = {
+    common: dict[str, Any] = {
         "sender_name": "Jane Doe",
         "deadline": "This survey closes on Tuesday, December 1, 2026.",
         "closes_on": "Tuesday, December 1, 2026",
@@ -360,4 +361,10 @@ def validate_all(templates: Mapping[str, str | None], **context: str) -> None:
     """Validate each given part (``{"html": source, ...}``); None means the default."""
     for part, source in templates.items():
         if source is not None:
-            validate(part, source, **context)  # type: ignore[arg-type]
+            validate(
+                part,
+                source,
+                company=context["company"],
+                question=context["question"],
+                base_url=context["base_url"],
+            )

@@ -10,12 +10,12 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import db
+from app.db import Model
 from app.models._types import enum_column_type
 from app.vocabulary import Channel, Trigger
 
 
-class CadencePolicy(db.Model):
+class CadencePolicy(Model):
     __tablename__ = "cadence_policy"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -28,7 +28,7 @@ class CadencePolicy(db.Model):
     updated_at: Mapped[datetime]
 
 
-class Decision(db.Model):
+class Decision(Model):
     """A stored answer to "may we ask this person?": every refusal is one row; allowed
     decisions of campaigns are kept as counts on the campaign, not as rows.
 
@@ -53,7 +53,7 @@ class Decision(db.Model):
     created_at: Mapped[datetime]
 
 
-class DeferredAsk(db.Model):
+class DeferredAsk(Model):
     """An ask that waits for its time: an event rule's "N days later", a recurring survey's
     slot in the day, or a person held back by the account cap. The sweep decides for the due
     ones in sets, like a campaign."""

@@ -9,10 +9,10 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import JSONType, db
+from app.db import JSONType, Model
 
 
-class WidgetKey(db.Model):
+class WidgetKey(Model):
     __tablename__ = "widget_key"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -46,7 +46,7 @@ class WidgetKey(db.Model):
         return out
 
 
-class WidgetDisplay(db.Model):
+class WidgetDisplay(Model):
     """The widget showing a survey to a person: a survey contact. Its dismissal starts the
     widget's backoff; ``display_id`` is what the widget sends back (dismiss, answer)."""
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, column, delete, select, table, text
+from sqlalchemy import Select, bindparam, column, delete, select, table, text
 
 from app.db import UTCDateTime, db, is_postgres
 from app.jobs.delivery import enqueue_delivery, lease
@@ -46,7 +46,9 @@ from app.vocabulary import Channel, Step, Trigger
 
 #: People decided per transaction.
 CHUNK = 10_000
-_CANDIDATE_IDS = select(column("person_id")).select_from(table("fanout_candidate"))
+_CANDIDATE_IDS: Select[tuple[Any]] = select(column("person_id")).select_from(
+    table("fanout_candidate")
+)
 SURVEY_CLOSED = "survey_closed"
 #: Refusals a recurring survey waits out (the others would only refuse again).
 WAITABLE = frozenset(r.value for r in Reason) - {"ok", "quiet_hours", "suppressed"}
@@ -198,7 +200,7 @@ RETURNING id, CASE WHEN scheduled_at <= :now THEN 1 ELSE 0 END""",
             .execution_options(synchronize_session=False)
         )
     _store_refusals(spec, rules, now, params)
-    counts = dict(
+    counts: dict[str, int] = dict(
         db.session.execute(text("SELECT reason, COUNT(*) FROM fanout_result GROUP BY reason")).all()
     )
     if not pg:

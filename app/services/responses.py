@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
-from app.db import db
+from app.db import affected, db
 from app.errors import AppError, Conflict
 from app.models import Invitation, Response
 from app.policy.nps import MAX_SCORE, MIN_SCORE, category
@@ -121,4 +121,4 @@ def end_open_invitations(
         )
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount or 0
+    return affected(result)

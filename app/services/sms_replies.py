@@ -169,7 +169,7 @@ def conversation(invitation: Invitation | None, number: str, now: datetime) -> C
 
 
 def _company() -> str:
-    return current_app.config["COMPANY_NAME"]
+    return str(current_app.config["COMPANY_NAME"])
 
 
 def _csm_name(invitation: Invitation | None) -> str | None:

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, select, update
 
-from app.db import db
+from app.db import affected, db
 from app.models import Invitation, Person, Suppression
 from app.vocabulary import (
     OPEN_STATUSES,
@@ -60,7 +60,7 @@ def suppress(
         )
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount or 0
+    return affected(result)
 
 
 def lift(kind: SuppressionKind, value: str) -> bool:
@@ -68,4 +68,4 @@ def lift(kind: SuppressionKind, value: str) -> bool:
     result = db.session.execute(
         delete(Suppression).where(Suppression.kind == kind, Suppression.value == value)
     )
-    return bool(result.rowcount)
+    return bool(affected(result))

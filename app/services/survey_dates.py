@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import case, update
 
-from app.db import db
+from app.db import affected, db
 from app.models import Invitation
 from app.vocabulary import CLOSE_AFFECTED, InvitationStatus
 
@@ -38,7 +38,7 @@ def pull_in_deadlines(survey_id: int, closes_at: datetime, now: datetime) -> int
         )
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount or 0
+    return affected(result)
 
 
 def hold_until_open(survey_id: int, opens_at: datetime, now: datetime) -> int:
@@ -54,4 +54,4 @@ def hold_until_open(survey_id: int, opens_at: datetime, now: datetime) -> int:
         .values(next_action_at=opens_at, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount or 0
+    return affected(result)

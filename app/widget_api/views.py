@@ -97,7 +97,8 @@ def script() -> Response:
     response.vary.add("Accept-Encoding")
     response.headers["Cache-Control"] = f"public, max-age={SCRIPT_MAX_AGE}"
     response.headers["X-Content-Type-Options"] = "nosniff"
-    return response.make_conditional(request)
+    response.make_conditional(request)
+    return response
 
 
 # --------------------------------------------------------------------------- requests
