@@ -1,8 +1,8 @@
 """The database: SQLAlchemy 2.x typed models through Flask-SQLAlchemy, Alembic migrations.
 
-Times are stored as UTC (DESIGN.md, decision 7). SQLite has no time-zone-aware type, so
-:class:`UTCDateTime` stores naive UTC and always hands back aware UTC datetimes; PostgreSQL
-uses ``timestamptz``.
+Times are stored as UTC (docs/architecture.md, "Decisions", 7). SQLite has no time-zone-aware
+type, so :class:`UTCDateTime` stores naive UTC and always hands back aware UTC datetimes;
+PostgreSQL uses ``timestamptz``.
 """
 
 from __future__ import annotations

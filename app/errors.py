@@ -1,9 +1,9 @@
 """Errors the application raises on purpose, and how they reach people and programs.
 
-Every refusal is an :class:`AppError` with a code, a readable message and, when one input is
-to blame, the field. API, widget and webhook paths answer JSON
-``{"error": {"code", "message", "field"}}`` (DESIGN.md, decision 5); pages for people get a
-friendly page with the same message.
+Every refusal is an :class:`AppError` with a code, a readable message and, when one input is to
+blame, the field. API, widget and webhook paths answer JSON ``{"error": {"code", "message",
+"field"}}`` (docs/architecture.md, "Decisions", 5); pages for people get a friendly page with
+the same message.
 """
 
 from __future__ import annotations

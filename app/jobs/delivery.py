@@ -1,6 +1,6 @@
 """Sending one step (initial, reminder 1, reminder 2) of a batch of invitations.
 
-The order of work is what makes "never send twice" hold (DESIGN.md, decision 2):
+The order of work is what makes "never send twice" hold (docs/architecture.md, "Decisions", 2):
 
 1. **Claim** in one transaction: first hold back what may not go out now
    (:mod:`app.jobs.step_timing`: quiet hours, the survey's open date, the deadline, the

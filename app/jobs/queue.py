@@ -1,4 +1,4 @@
-"""Enqueueing work only after the database commits (DESIGN.md, decision 4).
+"""Enqueueing work only after the database commits (docs/architecture.md, "Decisions", 4).
 
 Code inside a transaction calls :func:`enqueue_after_commit`; the call is kept on the session
 and handed to the queue backend by the session's ``after_commit`` event, or dropped on

@@ -1,13 +1,13 @@
 """The periodic sweep: the database's ``next_action_at`` drives all delayed work.
 
-Redis only carries work the sweep can rebuild (DESIGN.md, decision 1): every run finds what
-is due in the database and enqueues it again, so an emptied Redis loses nothing. On
-PostgreSQL the due rows are taken with ``FOR UPDATE SKIP LOCKED`` (of the invitation rows
-only), so several sweeps (one per worker) can run at once without enqueueing the same
-invitation twice in one pass; a lease (``next_action_at`` pushed ``SWEEP_LEASE_SECONDS``
-ahead, in the same transaction) keeps the next sweep from enqueueing it again while its job is
-still queued. The lease is only about efficiency: a job enqueued twice claims nothing the
-second time, and a job lost with Redis is enqueued again once its lease runs out.
+Redis only carries work the sweep can rebuild (docs/architecture.md, "Decisions", 1): every run
+finds what is due in the database and enqueues it again, so an emptied Redis loses nothing. On
+PostgreSQL the due rows are taken with ``FOR UPDATE SKIP LOCKED`` (of the invitation rows only),
+so several sweeps (one per worker) can run at once without enqueueing the same invitation twice
+in one pass; a lease (``next_action_at`` pushed ``SWEEP_LEASE_SECONDS`` ahead, in the same
+transaction) keeps the next sweep from enqueueing it again while its job is still queued. The
+lease is only about efficiency: a job enqueued twice claims nothing the second time, and a job
+lost with Redis is enqueued again once its lease runs out.
 
 Each due step is routed to its channel's job by :func:`app.policy.reminders.step_channel`
 (reminder 2 of an email invitation may go by SMS); the delivery job checks it again.

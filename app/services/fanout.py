@@ -1,6 +1,6 @@
 """Set-based cadence: decide for thousands of people in one statement, then invite them in
-batches (DESIGN.md, "Working at scale"). Campaigns, recurring surveys and event rules all go
-through :func:`fan_out_chunk`.
+batches (docs/architecture.md, "Working at scale"). Campaigns, recurring surveys and event rules
+all go through :func:`fan_out_chunk`.
 
 One chunk (up to :data:`CHUNK` people, in person id order) is one transaction:
 

@@ -32,9 +32,9 @@ class InvitationRequest:
 
 
 def lock_person(person_id: int) -> None:
-    """Serialize invitations per person (DESIGN.md, decision 3): on PostgreSQL a row lock
-    held to the end of the transaction; SQLite serializes writers anyway. ``FOR NO KEY
-    UPDATE``: it excludes other asks of the person but not rows that merely reference them
+    """Serialize invitations per person (docs/architecture.md, "Decisions", 3): on PostgreSQL
+    a row lock held to the end of the transaction; SQLite serializes writers anyway. ``FOR NO
+    KEY UPDATE``: it excludes other asks of the person but not rows that merely reference them
     (a stored decision, a response)."""
     db.session.execute(
         select(Person.id).where(Person.id == person_id).with_for_update(key_share=True)

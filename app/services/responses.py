@@ -1,4 +1,4 @@
-"""Recording an answer: committed before the HTTP answer (DESIGN.md, decision 4)."""
+"""Recording an answer: committed before the HTTP answer (docs/architecture.md, "Decisions", 4)."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@
 (:mod:`app.policy.sms_conversation`), records what it means (a response, a comment, an
 opt-out...) and returns what to text back. :func:`apply_delivery_update` moves a message to
 the status a status callback reports. Both leave the commit to the caller, which commits
-before answering Twilio (DESIGN.md, decision 4).
+before answering Twilio (docs/architecture.md, "Decisions", 4).
 
 Twilio may deliver a webhook more than once. An incoming text is kept under its MessageSid
 (unique): a second delivery finds the first and gets its answer again, changing nothing. A

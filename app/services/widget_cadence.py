@@ -1,9 +1,9 @@
 """The cadence side of the in-app widget: may the widget show a survey to this person now,
 recording a display (a survey contact) and a dismissal (which starts the widget's backoff).
 
-The widget's own endpoints (issue 7) call these. A display that is still open (neither
-answered nor past the survey's deadline) may be shown again like a reminder: only the
-suppression and the dismissal backoff apply (``decide_redisplay``). A new display is a new
+The widget's own endpoints (:mod:`app.widget_api.views`) call these. A display that is still
+open (neither answered nor past the survey's deadline) may be shown again like a reminder: only
+the suppression and the dismissal backoff apply (``decide_redisplay``). A new display is a new
 contact and passes every rule.
 """
 
