@@ -11,7 +11,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, redirect, url_for
 from flask_wtf.csrf import CSRFProtect
 
 csrf = CSRFProtect()
@@ -64,6 +64,11 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     @app.get("/healthz")
     def healthz() -> Any:
         return jsonify({"status": "ok"})
+
+    @app.get("/")
+    def home() -> Any:
+        """People who open the server's address land on the dashboard."""
+        return redirect(url_for("dashboard.overview"))
 
     return app
 

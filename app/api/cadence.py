@@ -13,7 +13,7 @@ from app.api.auth import require_admin
 from app.api.surveys import get_survey_or_404
 from app.api.transaction import write
 from app.db import db
-from app.errors import AppError, NotFound
+from app.errors import AppError, NotFound, json_object
 from app.models import Person
 from app.policy.rules import InvalidRuleError
 from app.services import cadence_rules
@@ -22,16 +22,7 @@ from app.vocabulary import Channel
 
 
 def _json_object() -> dict[str, Any]:
-    if not request.is_json:
-        raise AppError(
-            "Send a JSON body with 'Content-Type: application/json'.",
-            code="unsupported_media_type",
-            status=415,
-        )
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise AppError("The request body must be a JSON object.", code="bad_request")
-    return data
+    return json_object()
 
 
 def _invalid(exc: InvalidRuleError) -> AppError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.messages import links
-from app.models import Account, ApiKey, Invitation, Message, Person, Response, StaffUser, Survey
+from app.models import Account, Invitation, Message, Person, Response, StaffUser, Survey
 from app.policy.wording import iso
 
 
@@ -137,14 +137,4 @@ def response_json(response: Response) -> dict[str, Any]:
         "channel": response.channel.value,
         "answered_at": iso(response.answered_at),
         "updated_at": iso(response.updated_at),
-    }
-
-
-def api_key_json(api_key: ApiKey) -> dict[str, Any]:
-    return {
-        "id": api_key.id,
-        "name": api_key.name,
-        "prefix": api_key.prefix,
-        "role": api_key.role.value,
-        "created_at": iso(api_key.created_at),
     }

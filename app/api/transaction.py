@@ -18,12 +18,12 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Response, jsonify, make_response, request
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app import clock
 from app.api.auth import current_key
-from app.db import affected, db
+from app.db import db
 from app.errors import AppError
 from app.models import IdempotencyRecord
 from app.services.cadence import Throttled, store_refusal
@@ -141,10 +141,3 @@ def write(view: Callable[..., Any]) -> Callable[..., Response]:
         return response
 
     return wrapper
-
-
-def forget_old_keys(now: Any) -> int:
-    result = db.session.execute(
-        delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - KEY_TTL)
-    )
-    return affected(result)

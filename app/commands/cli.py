@@ -9,22 +9,46 @@
 
 from __future__ import annotations
 
+import sys
+from datetime import datetime
+from importlib.metadata import version
+
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 
 from app import clock
+from app.config import quiet_development_key
 from app.db import db
-from app.models import OutboxMessage, StaffUser
-from app.vocabulary import StaffRole
+from app.models import Invitation, OutboxMessage, Person, StaffUser
+from app.vocabulary import Channel, InvitationStatus, StaffRole
+
+#: Asking for help runs nothing: no warning about the development key then.
+_HELP = frozenset({"--help", "-h", "--version"})
+
+
+def cli_group() -> FlaskGroup:
+    """The ``sounding`` group: Sounding's commands and Flask's (``db``, ``routes``, ``shell``),
+    without Flask's ``--app``/``--env-file`` (the app is always Sounding's) and with
+    Sounding's own ``--version``."""
+    from app import create_app
+
+    group = FlaskGroup(
+        create_app=lambda: create_app(), add_version_option=False, help="Sounding: NPS surveys."
+    )
+    group.params = [p for p in group.params if p.name not in ("app", "env_file")]
+    click.version_option(
+        version("sounding"), "--version", prog_name="sounding", message="%(prog)s %(version)s"
+    )(group)
+    return group
 
 
 def main() -> None:
-    from app import create_app
-
-    group = FlaskGroup(create_app=lambda: create_app(), help="Sounding: NPS surveys.")
-    group(prog_name="sounding")
+    args = sys.argv[1:]
+    if not args or _HELP & set(args):
+        quiet_development_key()
+    cli_group()(prog_name="sounding")
 
 
 @click.command("dev")
@@ -37,8 +61,7 @@ def dev_command(host: str, port: int) -> None:
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     migrate(app)
-    click.echo(f"Sounding is running on http://{host}:{port}/  (outbox: /dev/outbox)")
-    serve(app, host, port)
+    serve(app, host, port, f"Sounding is running on http://{host}:{port}/  (outbox: /dev/outbox)")
 
 
 @click.command("demo")
@@ -50,16 +73,18 @@ def dev_command(host: str, port: int) -> None:
 def demo_command(host: str, port: int, serve: bool, seed: int) -> None:
     """Create a realistic demo data set, print where to look, then serve like `dev`."""
     from app.commands.demo import build_demo
-    from app.commands.devserver import migrate
+    from app.commands.devserver import migrate, point_links_here
     from app.commands.devserver import serve as run_server
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     migrate(app)
+    point_links_here(app, host, port)  # the demo's messages link to this server
     summary = build_demo(seed=seed)
     base = f"http://{host}:{port}"
-    click.echo(summary.describe(base))
     if serve:
-        run_server(app, host, port)
+        run_server(app, host, port, summary.describe(base))
+    else:
+        click.echo(summary.describe(base))
 
 
 @click.command("create-api-key")
@@ -110,6 +135,7 @@ def outbox_command(limit: int, to: str | None) -> None:
     messages = db.session.scalars(query).all()
     if not messages:
         click.echo("The outbox is empty.")
+    waiting = _waiting_for_send_window(to)
     for m in messages:
         when = f"{m.created_at:%Y-%m-%d %H:%M} UTC"
         click.echo(f"#{m.id} {m.channel} {m.step} to {m.recipient}  ({when})")
@@ -121,6 +147,30 @@ def outbox_command(limit: int, to: str | None) -> None:
             click.echo(f"  Subject: {m.subject}")
         click.echo("  " + m.text.replace("\n", "\n  "))
         click.echo("")
+    if waiting:
+        count, first = waiting
+        click.echo(
+            f"{count} email or SMS invitation{'s' if count != 1 else ''} wait"
+            f"{'' if count != 1 else 's'} for the send window (quiet hours, in each person's "
+            f"time zone; 09:00-17:00 on weekdays unless the cadence rules say otherwise): the "
+            f"next goes out at {first:%Y-%m-%d %H:%M} UTC. `sounding explain` says why."
+        )
+
+
+def _waiting_for_send_window(to: str | None) -> tuple[int, datetime] | None:
+    """How many email and SMS invitations wait for a later send time, and the first time."""
+    query = select(func.count(Invitation.id), func.min(Invitation.scheduled_at)).where(
+        Invitation.status == InvitationStatus.SCHEDULED,
+        Invitation.channel.in_((Channel.EMAIL, Channel.SMS)),
+        Invitation.scheduled_at > clock.now(),
+    )
+    if to:
+        wanted = to.strip().lower()
+        query = query.join(Person, Person.id == Invitation.person_id).where(
+            or_(Person.email == wanted, Person.phone == wanted)
+        )
+    count, first = db.session.execute(query).one()
+    return (int(count), first) if count else None
 
 
 @click.command("sweep")

@@ -27,9 +27,13 @@ MAX_ATTEMPTS = 6
 
 
 class PlanError(ValueError):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
+    """A reminder plan that cannot be: ``field`` names the number, ``problem`` says what is
+    wrong with it (``str()``: "reminder_2_days must be after reminder_1_days")."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field} {problem}")
         self.field = field
+        self.problem = problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,13 +46,13 @@ class ReminderPlan:
 
     def __post_init__(self) -> None:
         if self.reminder_1_days <= 0:
-            raise PlanError("reminder_1_days", "reminder_1_days must be at least 1")
+            raise PlanError("reminder_1_days", "must be at least 1")
         if self.reminder_2_days <= self.reminder_1_days:
-            raise PlanError("reminder_2_days", "reminder_2_days must be after reminder_1_days")
+            raise PlanError("reminder_2_days", "must be after reminder_1_days")
         if self.deadline_days <= self.reminder_2_days:
-            raise PlanError("deadline_days", "deadline_days must be after reminder_2_days")
+            raise PlanError("deadline_days", "must be after reminder_2_days")
         if self.deadline_days > 90:
-            raise PlanError("deadline_days", "deadline_days must be 90 or less")
+            raise PlanError("deadline_days", "must be 90 or less")
 
 
 @dataclass(frozen=True, slots=True)

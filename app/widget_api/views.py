@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from app import clock
 from app.api import parse_body
 from app.db import db
-from app.errors import AppError, Forbidden, NotFound, Unauthorized
+from app.errors import AppError, Forbidden, NotFound, Unauthorized, json_object
 from app.messages.i18n import CATALOGS
 from app.models import Person, WidgetKey
 from app.policy.widget import signature_matches
@@ -131,19 +131,7 @@ def widget_write(view: Callable[..., Any]) -> Callable[..., Response]:
 
 
 def _body() -> dict[str, Any]:
-    if not request.is_json:
-        raise AppError(
-            "Send a JSON body with 'Content-Type: application/json'.",
-            code="unsupported_media_type",
-            status=415,
-        )
-    try:
-        data = request.get_json(silent=True)
-    except RecursionError:
-        data = None
-    if not isinstance(data, dict):
-        raise AppError("The request body must be a JSON object.", code="bad_request")
-    return data
+    return json_object()
 
 
 def _key(body: dict[str, Any]) -> WidgetKey:
