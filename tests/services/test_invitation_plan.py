@@ -16,7 +16,8 @@ from app.policy.planner import plan
 from app.policy.rules import CadenceRules
 from app.services.fanout import FanOutSpec, fan_out_chunk
 from app.vocabulary import Channel, InvitationStatus, Trigger
-from tests.helpers import Api, issue_test_key, run_worker
+from tests.support.api import Api, issue_test_key
+from tests.support.jobs import run_worker
 
 NOW = datetime(2026, 11, 16, 10, 0, tzinfo=UTC)
 

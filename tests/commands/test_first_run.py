@@ -1,6 +1,6 @@
-"""What a newcomer meets first: the demo's links, the root page, the ``sounding`` command's
-help, version and development-key warning, a busy port, quiet hours holding a text, and the
-API's answers to malformed JSON, a broken reminder plan and unknown paths."""
+"""What a newcomer meets first with the ``sounding`` command: the demo's links, the help,
+the version and the development-key warning, a busy port, quiet hours holding a message, and
+how ``explain`` names a widget refusal."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ from app.clock import install
 from app.db import db
 from app.models import Decision, OutboxMessage, Person
 from app.vocabulary import Channel, Trigger
-from tests.conftest import TEST_SETTINGS
-from tests.helpers import Api, error_of, row_counts
+from tests.support.api import Api
+from tests.support.settings import TEST_SETTINGS
 
 SOUNDING = str(Path(sys.executable).with_name("sounding"))
 
@@ -51,12 +51,6 @@ def test_demo_links_point_at_the_port_it_serves_on(tmp_path: Path, clock) -> Non
         db.engine.dispose()
     assert texts and all("http://127.0.0.1:5123/" in t for t in texts)
     assert not any(":5000" in t for t in texts)
-
-
-def test_the_root_sends_people_to_the_dashboard(app: Flask) -> None:
-    answer = app.test_client().get("/")
-    assert answer.status_code == 302
-    assert answer.headers["Location"].endswith("/dashboard/")
 
 
 def test_help_and_version_are_sounding_s_own(tmp_path: Path) -> None:
@@ -112,56 +106,6 @@ def test_the_outbox_says_when_quiet_hours_hold_a_message(
     assert "1 email or SMS invitation waits for the send window (quiet hours" in output
     assert "the next goes out at 2026-11-16 14:00 UTC" in output
     assert "waits" not in runner.invoke(args=["outbox", "--to", "else@x.example"]).output
-
-
-@pytest.mark.parametrize(
-    ("body", "where"),
-    [
-        ('{"name": "NPS",}', "line 1, column 16"),
-        ('{"name":\n  "NPS"', "line 2, column 8"),
-    ],
-)
-def test_malformed_json_says_it_is_not_json_and_where(
-    app: Flask, api: Api, body: str, where: str
-) -> None:
-    before = row_counts(app)
-    for method, path in (("post", "/api/v1/surveys"), ("put", "/api/v1/cadence")):
-        answer = getattr(api, method)(path, data=body, headers={"Content-Type": "application/json"})
-        assert answer.status_code == 400
-        error = error_of(answer)
-        assert error["code"] == "bad_request"
-        assert error["message"].startswith("The request body is not valid JSON: "), error
-        assert where in error["message"]
-    assert row_counts(app) == before
-    array = api.post("/api/v1/surveys", json=["NPS"])
-    assert error_of(array)["message"] == "The request body must be a JSON object."
-
-
-def test_a_broken_reminder_plan_names_its_field_once(app: Flask, api: Api) -> None:
-    before = row_counts(app)
-    answer = api.post(
-        "/api/v1/surveys", json={"name": "NPS", "reminder_1_days": 3, "reminder_2_days": 2}
-    )
-    error = error_of(answer)
-    assert (answer.status_code, error["field"]) == (400, "reminder_2_days")
-    assert error["message"] == "reminder_2_days: must be after reminder_1_days"
-    assert row_counts(app) == before
-
-
-def test_unknown_api_paths_answer_in_json_without_werkzeug_s_words(api: Api) -> None:
-    missing = api.get("/api/v1/nothing-here")
-    assert missing.status_code == 404
-    assert error_of(missing) == {
-        "code": "not_found",
-        "message": "There is nothing at /api/v1/nothing-here.",
-        "field": None,
-    }
-    wrong = api.delete("/api/v1/surveys")
-    assert wrong.status_code == 405
-    message = error_of(wrong)["message"]
-    assert message.startswith("/api/v1/surveys does not take DELETE; it takes ")
-    assert "GET" in message and "POST" in message
-    assert "manually" not in missing.get_data(as_text=True)
 
 
 def test_explain_lists_a_widget_refusal_as_the_widget_s(

@@ -26,7 +26,7 @@ from app.vocabulary import (
     contact_at_sql,
     contact_sql,
 )
-from tests.helpers import Api
+from tests.support.api import Api
 
 
 def test_the_fan_out_sql_carries_the_one_contact_definition() -> None:
