@@ -8,11 +8,13 @@ from flask import current_app, jsonify
 from sqlalchemy import select
 
 from app import clock
+from app.access import Permission, requires
 from app.api import bp, parse_body
-from app.api.auth import require_admin
 from app.api.schemas import ESCALATION_NEEDS_SMS, SurveyIn, SurveyPatch
+from app.api.serialize import survey_json
 from app.api.survey_email import check_templates, survey_out
 from app.api.transaction import write
+from app.audit.services import record
 from app.db import db
 from app.errors import AppError, NotFound
 from app.models import Survey
@@ -33,8 +35,18 @@ def get_survey_or_404(survey_id: int, field: str = "survey_id") -> Survey:
     return survey
 
 
+def audited_survey(survey: Survey) -> dict[str, Any]:
+    """What the audit log keeps of a survey: its fields, and its email templates."""
+    return {
+        **survey_json(survey),
+        "email_subject": survey.email_subject,
+        "email_html": survey.email_html,
+        "email_text": survey.email_text,
+    }
+
+
 @bp.post("/surveys")
-@require_admin
+@requires(Permission.MANAGE)
 @write
 def create_survey() -> Any:
     data = parse_body(SurveyIn)
@@ -62,15 +74,17 @@ def create_survey() -> Any:
     check_templates(survey, data.model_fields_set)
     db.session.add(survey)
     db.session.flush()
+    record("survey.created", "survey", survey.id, after=audited_survey(survey))
     return jsonify(survey_out(survey)), 201
 
 
 @bp.patch("/surveys/<int:survey_id>")
-@require_admin
+@requires(Permission.MANAGE)
 @write
 def change_survey(survey_id: int) -> Any:
     survey = get_survey_or_404(survey_id)
     data = parse_body(SurveyPatch)
+    before = audited_survey(survey)
     for name in data.model_fields_set:
         value = getattr(data, name)
         if name == "channels":
@@ -105,6 +119,7 @@ def change_survey(survey_id: int) -> Any:
     if "opens_at" in data.model_fields_set and survey.opens_at is not None:
         hold_until_open(survey.id, survey.opens_at, now)
     survey.updated_at = now
+    record("survey.updated", "survey", survey.id, before=before, after=audited_survey(survey))
     return jsonify(survey_out(survey))
 
 
@@ -129,11 +144,13 @@ def _plan_error(exc: PlanError, survey: Survey, sent: set[str]) -> AppError:
 
 
 @bp.get("/surveys")
+@requires(Permission.READ)
 def list_surveys() -> Any:
     surveys = db.session.scalars(select(Survey).order_by(Survey.id))
     return jsonify({"data": [survey_out(s) for s in surveys], "next_cursor": None})
 
 
 @bp.get("/surveys/<int:survey_id>")
+@requires(Permission.READ)
 def get_survey(survey_id: int) -> Any:
     return jsonify(survey_out(get_survey_or_404(survey_id)))

@@ -13,6 +13,7 @@ from typing import Any
 from flask import Blueprint, render_template
 
 from app import clock
+from app.access import public
 from app.db import db
 from app.messages import links
 from app.services.suppressions import is_suppressed, suppress
@@ -31,6 +32,7 @@ def _address(token: str) -> str | None:
 
 
 @bp.get("/u/<token>")
+@public
 def confirm(token: str) -> Any:
     address = _address(token)
     if address is None:
@@ -40,6 +42,7 @@ def confirm(token: str) -> Any:
 
 
 @bp.post("/u/<token>")
+@public
 def unsubscribe(token: str) -> Any:
     address = _address(token)
     if address is None:
