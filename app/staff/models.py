@@ -60,8 +60,8 @@ class StaffToken(Model):
 
 class StaffEmail(Model):
     """An email to a staff member (sign-in link, password reset, invitation): a row first,
-    claimed before the provider is called, recorded after (DESIGN.md decision 8). The link's
-    token is made when the email is sent, so it is never stored in plain text."""
+    claimed before the provider is called, recorded after (docs/architecture.md, "Decisions",
+    8). The link's token is made when the email is sent, so it is never stored in plain text."""
 
     __tablename__ = "staff_email"
 
