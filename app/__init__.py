@@ -73,6 +73,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         return jsonify({"status": "ok"})
 
     @app.get("/")
+    @public
     def home() -> Any:
         """People who open the server's address land on the dashboard."""
         return redirect(url_for("dashboard.overview"))
