@@ -164,7 +164,7 @@ def test_a_csm_key_cannot_send_as_another_csm(
     new_staff(sg_api, "omar@gmail.example", name="Omar Ali", role="csm")
     jane = Api(sg_app.test_client(), issue_test_key(sg_app, "csm", "jane@acme.example"))
     survey = new_survey(sg_api)
-    person = person_of(sg_api, "u-1")
+    person = person_of(sg_api, "u-1", csm="jane@acme.example")  # Jane's customer
     refused = jane.post(
         "/api/v1/invitations",
         json={
