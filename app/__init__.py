@@ -32,6 +32,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         pages,
         transport,
         widget_api,
+        workspace,
     )
 
     app = Flask(
@@ -52,6 +53,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     pages.init_app(app)
     hooks.init_app(app)
     dashboard.init_app(app)
+    workspace.init_app(app)
     if app.config["SOUNDING_ENV"] != "production":
         dev.init_app(app)
     cli.init_app(app)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 
 from app import clock
 from app.api.auth import hash_key
-from app.dashboard.charts import Point, nps_trend
+from app.dashboard.charts import Point, nps_trend, split_bar
 from app.db import db
 from app.models import ApiKey, Response, Survey
 from app.reports import GroupBy, ReportFilter, nps_report, response_filters
@@ -25,7 +25,8 @@ PERIODS = {"90d": ("Last 90 days", 90), "12m": ("Last 12 months", 365), "all": (
 SESSION_KEY = "sounding_api_key_id"
 
 
-def _signed_in() -> ApiKey | None:
+def current_key() -> ApiKey | None:
+    """The API key the dashboard session was opened with, while it is not revoked."""
     key_id = session.get(SESSION_KEY)
     if not isinstance(key_id, int):
         return None
@@ -36,7 +37,7 @@ def _signed_in() -> ApiKey | None:
 def signed_in(view: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if _signed_in() is None:
+        if current_key() is None:
             return redirect(url_for("dashboard.sign_in", next=request.full_path))
         return view(*args, **kwargs)
 
@@ -109,6 +110,7 @@ def overview() -> Any:
         by=by,
         months=months,
         trend=trend,
+        split=split_bar(overall["promoters"], overall["passives"], overall["detractors"]),
         at_risk=at_risk,
         latest=latest,
         GroupBy=GroupBy,

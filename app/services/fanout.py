@@ -35,14 +35,13 @@ from app.jobs.delivery import JOB_FOR_CHANNEL, LEASE
 from app.jobs.queue import enqueue_after_commit
 from app.models import Account, DeferredAsk, Person, Survey
 from app.policy import lifecycle
-from app.policy.deadlines import end_of_local_day
 from app.policy.facts import QUIET_HOURS_CHANNELS, Reason
 from app.policy.quiet_hours import SendWindow, next_send_time, resolve_zone
 from app.policy.rules import YEAR_DAYS, CadenceRules
-from app.services.cadence import ALREADY_INVITED, UNREACHABLE, reminders_in_window
+from app.services.cadence import ALREADY_INVITED, UNREACHABLE
 from app.services.cadence_rules import rules_for
 from app.services.fanout_sql import decide_chunk, stmt, temp_tables
-from app.services.invitations import reminder_plan
+from app.services.invitations import invitation_times
 from app.vocabulary import Channel, Trigger
 
 #: People decided per transaction.
@@ -114,14 +113,10 @@ def _schedules(
         if channel in QUIET_HOURS_CHANNELS:
             zone, _ = resolve_zone(tz or None, rules.default_timezone)
             send_at = next_send_time(start, zone, window)
-        times = lifecycle.schedule(reminder_plan(survey), send_at, channel)
-        if channel in QUIET_HOURS_CHANNELS:
-            times = reminders_in_window(times, tz or None, rules)
-        deadline = end_of_local_day(times.deadline_at, tz or None)
-        if survey.closes_at is not None:
-            if send_at >= survey.closes_at:
-                continue  # these people are skipped: the survey closes first
-            deadline = min(deadline, survey.closes_at)
+        if survey.closes_at is not None and send_at >= survey.closes_at:
+            continue  # these people are skipped: the survey closes first
+        times = invitation_times(survey, send_at, channel, tz or None, rules)
+        deadline = times.deadline_at
         due = send_at <= now
         is_link = channel == Channel.LINK
         rows.append(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -14,6 +15,7 @@ from app.jobs.queue import enqueue_after_commit
 from app.models import OPEN_STATUSES, Invitation, Person, StaffUser, Survey
 from app.policy import lifecycle
 from app.policy.deadlines import end_of_local_day
+from app.policy.rules import CadenceRules
 from app.services.cadence import Ask, check_cadence, reminders_in_window
 from app.services.cadence_rules import rules_for
 from app.validation import is_mobile
@@ -46,6 +48,22 @@ def reminder_plan(survey: Survey) -> lifecycle.ReminderPlan:
     return lifecycle.ReminderPlan(
         survey.reminder_1_days, survey.reminder_2_days, survey.deadline_days
     )
+
+
+def invitation_times(
+    survey: Survey, send_at: datetime, channel: Channel, timezone: str | None, rules: CadenceRules
+) -> lifecycle.Schedule:
+    """The planned times of an invitation first sent at ``send_at`` to a person in
+    ``timezone``: reminders moved into the send window, the deadline at the end of the
+    person's local day and never after the survey closes. Invitations, fan-outs and the
+    workspace's plan preview all plan with this."""
+    times = lifecycle.schedule(reminder_plan(survey), send_at, channel)
+    if channel in lifecycle.MESSAGING_CHANNELS:
+        times = reminders_in_window(times, timezone, rules)
+    deadline = end_of_local_day(times.deadline_at, timezone)
+    if survey.closes_at is not None:
+        deadline = min(deadline, survey.closes_at)
+    return dataclasses.replace(times, deadline_at=deadline)
 
 
 def check_reachable(person: Person, channel: Channel) -> None:
@@ -122,12 +140,8 @@ def create_invitation(request: InvitationRequest, now: datetime) -> Invitation:
                 code="survey_closed",
             )
 
-    times = lifecycle.schedule(reminder_plan(survey), send_at, channel)
-    if channel in lifecycle.MESSAGING_CHANNELS:
-        times = reminders_in_window(times, person.timezone, rules_for(survey.id))
-    deadline = end_of_local_day(times.deadline_at, person.timezone)
-    if survey.closes_at is not None:
-        deadline = min(deadline, survey.closes_at)
+    times = invitation_times(survey, send_at, channel, person.timezone, rules_for(survey.id))
+    deadline = times.deadline_at
     sender = request.sender or (person.account.csm if person.account else None)
     due_now = send_at <= now
     is_link = channel == Channel.LINK

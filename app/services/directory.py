@@ -1,0 +1,70 @@
+"""Listing and finding people and accounts, a page at a time, in id order (keyset
+pagination on the primary key: every page is an index range scan, however far in)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, func, or_, select
+
+from app.db import db
+from app.models import Account, Person
+
+T = TypeVar("T")
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    rows: list[T]
+    next_after: int | None
+    """The id to pass as ``after`` for the next page; None on the last page."""
+
+
+def page_of(query: Select[Any], id_col: Any, after: int | None, size: int) -> Page[Any]:
+    if after:
+        query = query.where(id_col > after)
+    rows = list(db.session.scalars(query.order_by(id_col).limit(size + 1)))
+    if len(rows) > size:
+        rows = rows[:size]
+        return Page(rows, rows[-1].id)
+    return Page(rows, None)
+
+
+def people_query(search: str | None = None, account_id: int | None = None) -> Select[Any]:
+    """People whose email, name or external id contains ``search`` (case-insensitive)."""
+    query = select(Person)
+    if account_id is not None:
+        query = query.where(Person.account_id == account_id)
+    if search:
+        like = f"%{search.strip().lower()}%"
+        query = query.where(
+            or_(
+                func.lower(Person.email).like(like),
+                func.lower(Person.name).like(like),
+                func.lower(Person.external_id).like(like),
+            )
+        )
+    return query
+
+
+def people(
+    search: str | None = None,
+    after: int | None = None,
+    size: int = PAGE_SIZE,
+    account_id: int | None = None,
+) -> Page[Person]:
+    return page_of(people_query(search, account_id), Person.id, after, size)
+
+
+def accounts(
+    search: str | None = None, after: int | None = None, size: int = PAGE_SIZE
+) -> Page[Account]:
+    query = select(Account)
+    if search:
+        like = f"%{search.strip().lower()}%"
+        query = query.where(
+            or_(func.lower(Account.name).like(like), func.lower(Account.external_id).like(like))
+        )
+    return page_of(query, Account.id, after, size)

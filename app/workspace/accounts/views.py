@@ -1,0 +1,136 @@
+"""Accounts in the workspace: list and search, an account's page (its people, NPS, answers)
+and its owner CSM, who surveys to its people come from. Each section of the account page is
+its own template block, so other parts (cases, role coverage) can add theirs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from wtforms import SelectField
+
+from app.db import db
+from app.models import Account, Person, Response, StaffUser
+from app.policy.nps import NpsFigures
+from app.reports import GroupBy, ReportFilter, nps_report
+from app.services import directory
+from app.vocabulary import Category, StaffRole
+from app.workspace.access import page
+from app.workspace.forms import show_error
+
+bp = Blueprint(
+    "workspace_accounts", __name__, url_prefix="/dashboard/accounts", template_folder="templates"
+)
+NO_CSM = ""
+
+
+class OwnerForm(FlaskForm):
+    csm = SelectField("Owner CSM", coerce=str)
+
+
+def _owner_form(account: Account, formdata: Any = None) -> OwnerForm:
+    form = OwnerForm(formdata=formdata, csm=str(account.csm_id or NO_CSM))
+    staff = db.session.scalars(
+        select(StaffUser)
+        .where(StaffUser.role.in_([StaffRole.CSM, StaffRole.ADMIN]))
+        .order_by(StaffUser.name)
+    )
+    form.csm.choices = [(NO_CSM, "Nobody (surveys come from the company)")] + [
+        (str(s.id), f"{s.name} <{s.email}>") for s in staff
+    ]
+    return form
+
+
+def get_account(account_id: int) -> Account:
+    account = db.session.get(Account, account_id)
+    if account is None:
+        abort(404)
+    return account
+
+
+@bp.get("")
+@page("accounts.read")
+def index() -> Any:
+    search = (request.args.get("q") or "").strip()[:200] or None
+    result = directory.accounts(search, request.args.get("after", type=int))
+    ids = [a.id for a in result.rows]
+    people = dict(
+        db.session.execute(
+            select(Person.account_id, func.count())
+            .where(Person.account_id.in_(ids))
+            .group_by(Person.account_id)
+        ).all()
+    )
+    scores = _scores(ids)
+    return render_template(
+        "workspace/accounts/index.html", page=result, q=search or "", people=people, scores=scores
+    )
+
+
+def _scores(account_ids: list[int]) -> dict[int, NpsFigures]:
+    """NPS of each account on the page: one grouped count over the indexed account id."""
+    counts: dict[int, dict[Category, int]] = {}
+    for account_id, cat, n in db.session.execute(
+        select(Response.account_id, Response.category, func.count())
+        .where(Response.account_id.in_(account_ids))
+        .group_by(Response.account_id, Response.category)
+    ):
+        counts.setdefault(account_id, {})[cat] = n
+    return {
+        a: NpsFigures(
+            c.get(Category.PROMOTER, 0), c.get(Category.PASSIVE, 0), c.get(Category.DETRACTOR, 0)
+        )
+        for a, c in counts.items()
+    }
+
+
+def _account_page(account: Account, form: OwnerForm, status: int = 200) -> Any:
+    figures = nps_report(ReportFilter(account_id=account.id))
+    by_role = nps_report(ReportFilter(account_id=account.id), GroupBy.ROLE)["groups"]
+    members = directory.people(None, request.args.get("after", type=int), account_id=account.id)
+    answers = list(
+        db.session.scalars(
+            select(Response)
+            .where(Response.account_id == account.id)
+            .order_by(Response.answered_at.desc(), Response.id.desc())
+            .limit(20)
+        )
+    )
+    return (
+        render_template(
+            "workspace/accounts/account.html",
+            account=account,
+            figures=figures,
+            by_role=by_role,
+            members=members,
+            answers=answers,
+            form=form,
+        ),
+        status,
+    )
+
+
+@bp.get("/<int:account_id>")
+@page("accounts.read")
+def account(account_id: int) -> Any:
+    found = get_account(account_id)
+    return _account_page(found, _owner_form(found))
+
+
+@bp.post("/<int:account_id>/owner")
+@page("accounts.write")
+def set_owner(account_id: int) -> Any:
+    found = get_account(account_id)
+    form = _owner_form(found, request.form)
+    if form.validate_on_submit():
+        csm = db.session.get(StaffUser, int(form.csm.data)) if form.csm.data else None
+        if form.csm.data and csm is None:
+            show_error(form, "csm", "That staff member does not exist.")
+        else:
+            found.csm = csm
+            db.session.commit()
+            flash(f"{found.name}'s owner CSM is now {csm.name if csm else 'nobody'}.")
+            return redirect(url_for(".account", account_id=found.id))
+    return _account_page(found, form, 400)
