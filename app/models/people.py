@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import db
@@ -55,6 +55,7 @@ class Person(db.Model):
     """A respondent: a user of the product at a customer account."""
 
     __tablename__ = "person"
+    __table_args__ = (Index("ix_person_created", "created_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     external_id: Mapped[str | None] = mapped_column(String(255), unique=True)

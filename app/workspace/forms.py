@@ -27,6 +27,15 @@ def blank_to_none(value: Any) -> Any:
     return value
 
 
+def sentence(message: str, field: str | None = None) -> str:
+    """A rule's message as shown beside its field: without the ``field: `` prefix the API
+    puts first, capitalized unless it starts with a field's name (``reminder_2_days ...``)."""
+    if field and message.startswith(f"{field}: "):
+        message = message[len(field) + 2 :]
+    first = message.split(" ", 1)[0]
+    return message if "_" in first else message[:1].upper() + message[1:]
+
+
 def show_error(form: FlaskForm, field: str | None, message: str) -> None:
     """Attach ``message`` to the form field named (its last dotted part), else the form."""
     name = (field or "").split(".")[-1]
@@ -45,10 +54,7 @@ def validate_with(form: FlaskForm, model: type[M], data: Mapping[str, Any]) -> M
     except ValidationError as exc:
         for problem in exc.errors(include_url=False):
             error = problem_error(problem)
-            message = error.message
-            if error.field and message.startswith(f"{error.field}: "):
-                message = message[len(error.field) + 2 :]
-            show_error(form, error.field, message[:1].upper() + message[1:])
+            show_error(form, error.field, sentence(error.message, error.field))
         return None
 
 
@@ -60,9 +66,6 @@ def save(form: FlaskForm, change: Callable[[], T]) -> T | None:
         db.session.commit()
     except AppError as exc:
         db.session.rollback()
-        message = exc.message
-        if exc.field and message.startswith(f"{exc.field}: "):
-            message = message[len(exc.field) + 2 :]
-        show_error(form, exc.field, message[:1].upper() + message[1:])
+        show_error(form, exc.field, sentence(exc.message, exc.field))
         return None
     return result

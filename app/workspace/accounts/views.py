@@ -37,9 +37,10 @@ def _owner_form(account: Account, formdata: Any = None) -> OwnerForm:
         .where(StaffUser.role.in_([StaffRole.CSM, StaffRole.ADMIN]))
         .order_by(StaffUser.name)
     )
-    form.csm.choices = [(NO_CSM, "Nobody (surveys come from the company)")] + [
-        (str(s.id), f"{s.name} <{s.email}>") for s in staff
-    ]
+    form.csm.choices = {
+        NO_CSM: "Nobody (surveys come from the company)",
+        **{str(s.id): f"{s.name} <{s.email}>" for s in staff},
+    }
     return form
 
 

@@ -80,7 +80,7 @@ RULES = (
         "Used for the send window of people whose time zone is unknown.",
     ),
 )
-DAY_CHOICES = [(name, name.title()) for name in WEEKDAY_NAMES]
+DAY_CHOICES = {name: name.title() for name in WEEKDAY_NAMES}
 
 
 class ChecksField(SelectMultipleField):

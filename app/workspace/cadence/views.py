@@ -18,7 +18,7 @@ from app.services.cadence_dry_run import DryRun, dry_run
 from app.vocabulary import Channel, SurveyStatus
 from app.workspace.access import page
 from app.workspace.cadence.forms import RULES, CadenceForm, initial
-from app.workspace.forms import save, show_error
+from app.workspace.forms import save, sentence, show_error
 from app.workspace.surveys.views import get_survey
 
 bp = Blueprint(
@@ -48,7 +48,7 @@ def _run(form: CadenceForm, survey: Survey | None, proposed_of: Any) -> DryRun |
     try:
         proposed = proposed_of(form.rules_data())
     except InvalidRuleError as exc:
-        show_error(form, exc.field, exc.message[:1].upper() + exc.message[1:])
+        show_error(form, exc.field, sentence(exc.message))
         return None
     if survey is None:
         return None

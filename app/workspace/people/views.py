@@ -29,7 +29,7 @@ bp = Blueprint(
 
 
 class SuppressionForm(FlaskForm):
-    kind = SelectField("Address", choices=[("email", "Email"), ("phone", "Phone")])
+    kind = SelectField("Address", choices={"email": "Email", "phone": "Phone"})
     detail = StringField("Why (shown with the suppression)", filters=[blank_to_none])
 
 
@@ -38,7 +38,7 @@ class ExplainForm(FlaskForm):
         csrf = False
 
     survey = SelectField("Survey", coerce=str)
-    channel = SelectField("Channel", choices=[(c.value, c.value) for c in Channel])
+    channel = SelectField("Channel", choices={c.value: c.value for c in Channel})
 
 
 def get_person(person_id: int) -> Person:
@@ -89,10 +89,10 @@ def _person_page(person: Person, form: SuppressionForm, status: int = 200) -> An
     ]
     surveys = list(db.session.scalars(select(Survey).order_by(Survey.id)))
     ask = ExplainForm(request.args)
-    ask.survey.choices = [("", "Any survey")] + [(str(s.id), s.name) for s in surveys]
+    ask.survey.choices = {"": "Any survey", **{str(s.id): s.name for s in surveys}}
     if not ask.validate():
         ask = ExplainForm(formdata=None, survey="", channel="email")
-        ask.survey.choices = [("", "Any survey")] + [(str(s.id), s.name) for s in surveys]
+        ask.survey.choices = {"": "Any survey", **{str(s.id): s.name for s in surveys}}
     chosen = next((s for s in surveys if str(s.id) == ask.survey.data), None)
     verdict = explain(person, chosen, Channel(ask.channel.data), clock.now())
     return (

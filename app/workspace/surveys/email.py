@@ -13,7 +13,7 @@ from wtforms import SelectField, TextAreaField
 from app import clock, email_templates
 from app.services import surveys as survey_service
 from app.workspace.access import page
-from app.workspace.forms import save, show_error
+from app.workspace.forms import save, sentence, show_error
 from app.workspace.surveys.views import bp, get_survey
 from channels.base import Step
 
@@ -28,7 +28,7 @@ class EmailForm(FlaskForm):
     email_subject = TextAreaField("Subject")
     email_html = TextAreaField("HTML")
     email_text = TextAreaField("Plain text")
-    step = SelectField("Preview as", choices=[(s.value, label) for s, label in STEPS.items()])
+    step = SelectField("Preview as", choices={s.value: label for s, label in STEPS.items()})
 
 
 def _rendered(form: EmailForm, question: str) -> dict[str, str] | None:
@@ -48,7 +48,7 @@ def _rendered(form: EmailForm, question: str) -> dict[str, str] | None:
             templates, config["COMPANY_NAME"], question, Step(form.step.data), sample
         )
     except email_templates.TemplateProblem as exc:
-        show_error(form, exc.field, exc.message[:1].upper() + exc.message[1:])
+        show_error(form, exc.field, sentence(exc.message))
         return None
 
 

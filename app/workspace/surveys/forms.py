@@ -89,7 +89,7 @@ class SurveyForm(FlaskForm):
         "Follow-up for detractors (0 to 6)", filters=[blank_to_none]
     )
     channels = ChecksField(
-        "Channels", choices=[(c.value, label) for c, label in CHANNEL_LABELS.items()]
+        "Channels", choices={c.value: label for c, label in CHANNEL_LABELS.items()}
     )
     reminder_1_days = IntegerField("Reminder 1, days after the first message", [InputRequired()])
     reminder_2_days = IntegerField("Reminder 2, days after the first message", [InputRequired()])
@@ -98,14 +98,16 @@ class SurveyForm(FlaskForm):
     opens_at = DateTimeLocalField("Opens (UTC)", [Optional()], format="%Y-%m-%dT%H:%M")
     closes_at = DateTimeLocalField("Closes (UTC)", [Optional()], format="%Y-%m-%dT%H:%M")
 
-    def survey_data(self) -> dict[str, Any]:
-        """The fields as the API takes them (times in UTC; empty texts left out)."""
+    def survey_data(self, change: bool = False) -> dict[str, Any]:
+        """The fields as the API takes them (times in UTC; empty texts left out, except the
+        name of a ``change``, which the rules then refuse, and the dates, which empty)."""
+        kept = ("opens_at", "closes_at", "name") if change else ("opens_at", "closes_at")
         data: dict[str, Any] = {}
         for name in SURVEY_FIELDS:
             value = getattr(self, name).data
             if name in ("opens_at", "closes_at"):
                 value = _utc(value)
-            if value is None and name not in ("name", "opens_at", "closes_at"):
+            if value is None and name not in kept:
                 continue
             data[name] = value
         return data
@@ -117,9 +119,9 @@ class PreviewForm(FlaskForm):
     class Meta:
         csrf = False
 
-    timezone = SelectField("Time zone", choices=[(z, z.replace("_", " ")) for z in ZONES])
+    timezone = SelectField("Time zone", choices={z: z.replace("_", " ") for z in ZONES})
     day = DateField("Asked on", [Optional()])
     time = TimeField("at (their local time)", [Optional()])
     channel = SelectField(
-        "Channel", choices=[(c.value, CHANNEL_LABELS[c]) for c in (Channel.EMAIL, Channel.SMS)]
+        "Channel", choices={c.value: CHANNEL_LABELS[c] for c in (Channel.EMAIL, Channel.SMS)}
     )

@@ -133,7 +133,7 @@ def edit(survey_id: int) -> Any:
         form.channels.data = survey.enabled_channels
     status = 200
     if form.validate_on_submit():
-        data = validate_with(form, SurveyPatch, form.survey_data())
+        data = validate_with(form, SurveyPatch, form.survey_data(change=True))
         if data is not None:
             changes = data.model_dump(include=data.model_fields_set)
             # A follow-up emptied on the form goes back to the general question.
