@@ -19,8 +19,11 @@
           var value = dataset.data[j];
           if (value === null || value === undefined) { return; }
           var text = (value > 0 ? "+" : "") + value;
-          var y = value >= 0 ? bar.y - 6 : bar.y + 16;
-          ctx.fillText(text, bar.x, y);
+          // Above a bar that goes up; inside the end of one that goes down (in white), so a
+          // label never sits on the month names below the axis.
+          var inside = value < 0 && Math.abs(bar.y - bar.base) > 20;
+          ctx.fillStyle = inside ? "#fff" : "#1c1917";
+          ctx.fillText(text, bar.x, inside ? bar.y - 6 : (value < 0 ? bar.y + 14 : bar.y - 6));
         });
       });
       ctx.restore();
