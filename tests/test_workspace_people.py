@@ -38,7 +38,7 @@ def _people(app: Flask, clock: FrozenClock, n: int = 60) -> tuple[int, int]:
                 trigger=Trigger.CAMPAIGN,
                 allowed=False,
                 reason="recontact_period",
-                message="Not asked by campaign 3: asked within the last 30 days (recontact period).",
+                message="Not asked: asked within the last 30 days (recontact period).",
                 created_at=now,
             )
         )
