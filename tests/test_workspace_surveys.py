@@ -169,3 +169,44 @@ def test_a_tampered_csrf_token_is_a_friendly_400(app: Flask, client: FlaskClient
     assert "This form has expired" in html and "Nothing was saved" in html
     with app.app_context():
         assert _count() == 0
+
+
+def test_email_template_preview_errors_and_save(
+    app: Flask, clock: FrozenClock, client: FlaskClient
+) -> None:
+    from app import email_templates
+
+    with app.app_context():
+        survey_id = make_survey(clock.now()).id
+        db.session.commit()
+    signed_in(app, client)
+    path = f"/dashboard/surveys/{survey_id}/email"
+    defaults = email_templates.defaults()
+    page = client.get(path).get_data(as_text=True)
+    assert "Quick question from Jane Doe at Acme" in page  # the default, previewed
+    base = {
+        "email_subject": "Your opinion, {{ first_name }}?",
+        "email_html": defaults.html,
+        "email_text": defaults.text,
+        "step": "initial",
+    }
+    preview = post_form(client, path, {**base, "action": "preview"})
+    assert preview.status_code == 200 and "Your opinion, Dana?" in preview.get_data(as_text=True)
+    broken = post_form(
+        client, path, {**base, "email_text": "Hi\n{% if %}\n" + defaults.text, "action": "save"}
+    )
+    assert broken.status_code == 400
+    error = field_error(broken.get_data(as_text=True), "email_text")
+    assert error is not None and error.startswith("Line 2:")
+    no_links = post_form(client, path, {**base, "email_html": "<p>Hello</p>", "action": "save"})
+    assert no_links.status_code == 400
+    assert field_error(no_links.get_data(as_text=True), "email_html") is not None
+    with app.app_context():
+        survey = db.session.get(Survey, survey_id)
+        assert survey is not None and survey.email_subject is None and survey.email_text is None
+    assert post_form(client, path, {**base, "action": "save"}).status_code == 302
+    with app.app_context():
+        survey = db.session.get(Survey, survey_id)
+        assert survey is not None
+        assert survey.email_subject == "Your opinion, {{ first_name }}?"
+        assert survey.email_html is None  # the default, kept as the default

@@ -24,10 +24,15 @@ STEPS = {
 }
 
 
+def _newlines(value: str | None) -> str | None:
+    """Browsers send a textarea's line ends as CRLF; the templates keep LF."""
+    return value.replace("\r\n", "\n") if value else value
+
+
 class EmailForm(FlaskForm):
-    email_subject = TextAreaField("Subject")
-    email_html = TextAreaField("HTML")
-    email_text = TextAreaField("Plain text")
+    email_subject = TextAreaField("Subject", filters=[_newlines])
+    email_html = TextAreaField("HTML", filters=[_newlines])
+    email_text = TextAreaField("Plain text", filters=[_newlines])
     step = SelectField("Preview as", choices={s.value: label for s, label in STEPS.items()})
 
 
