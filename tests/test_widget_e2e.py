@@ -6,19 +6,17 @@ on the PostgreSQL test database, with the test's frozen clock).
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Page
-from werkzeug.serving import make_server
 
 from app.clock import FrozenClock
 from app.db import db
 from app.models import Invitation, Person, Response, WidgetDisplay
-from tests.browser import chromium, wait_until, watch, widget_page
+from tests.browser import chromium, serving, wait_until, watch, widget_page
 from tests.helpers import Api, new_survey, permissive_cadence
 from tests.test_widget_js import (
     HOSTILE_CSS,
@@ -52,15 +50,8 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def sounding(app: Flask) -> Iterator[str]:
     """The real app on a loopback port (origin B)."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join()
-        server.server_close()
+    with serving(app) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

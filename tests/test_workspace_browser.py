@@ -5,7 +5,6 @@ serious or critical violation and has no horizontal overflow at 1280 and 375 px.
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -13,16 +12,15 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from flask import Flask
 from playwright.sync_api import Browser, Page
-from werkzeug.serving import make_server
 
 from app.clock import FrozenClock
 from app.db import db
-from app.models import Account, Invitation, Response, StaffUser, WidgetKey
+from app.models import Account, StaffUser, WidgetKey
 from app.services.cadence_rules import workspace_rules
-from app.vocabulary import Category, Channel, InvitationStatus, Role, StaffRole, Trigger
-from tests.browser import chromium, watch
+from app.vocabulary import Role, StaffRole
+from tests.browser import chromium, serving, watch
 from tests.helpers import issue_test_key
-from tests.workspace_support import make_person, make_survey
+from tests.workspace_support import asked, make_person, make_survey
 
 pytestmark = pytest.mark.slow
 SHOTS = os.environ.get("SOUNDING_SHOTS", "")
@@ -37,15 +35,8 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def sounding(app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join()
-        server.server_close()
+    with serving(app) as base:
+        yield base
 
 
 def _data(app: Flask, clock: FrozenClock) -> dict[str, int]:
@@ -60,40 +51,8 @@ def _data(app: Flask, clock: FrozenClock) -> dict[str, int]:
         for i, (score, role) in enumerate([(10, Role.EXECUTIVE), (3, Role.END_USER), (8, None)]):
             when = now - timedelta(days=40 * i + 1)
             person = make_person(when, f"p{i}@globex.example", account, name=f"Pat {i}", role=role)
-            inv = Invitation(
-                survey=survey,
-                person=person,
-                account=account,
-                channel=Channel.EMAIL,
-                status=InvitationStatus.RESPONDED,
-                trigger=Trigger.API,
-                scheduled_at=when,
-                sent_at=when,
-                deadline_at=when + timedelta(days=10),
-                attempts=0,
-                created_at=when,
-                updated_at=when,
-            )
-            db.session.add(
-                Response(
-                    invitation=inv,
-                    survey=survey,
-                    person=person,
-                    account=account,
-                    score=score,
-                    category=Category.PROMOTER
-                    if score > 8
-                    else Category.PASSIVE
-                    if score > 6
-                    else Category.DETRACTOR,
-                    comment="A long comment about exports that time out on large projects"
-                    * (i + 1),
-                    role=role,
-                    channel=Channel.EMAIL,
-                    answered_at=when,
-                    updated_at=when,
-                )
-            )
+            comment = "A long comment about exports that time out on large projects. " * (i + 1)
+            asked(survey, person, when, score, role, comment)
         db.session.add(
             WidgetKey(
                 name="App",

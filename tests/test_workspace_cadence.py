@@ -15,8 +15,14 @@ from app.clock import FrozenClock
 from app.db import db
 from app.models import CadencePolicy, Decision, Invitation
 from app.services.cadence_rules import rules_for, workspace_rules
-from app.vocabulary import Channel, InvitationStatus, Trigger
-from tests.workspace_support import field_error, make_person, make_survey, post_form, signed_in
+from tests.workspace_support import (
+    asked,
+    field_error,
+    make_person,
+    make_survey,
+    post_form,
+    signed_in,
+)
 
 RULES = {
     "recontact_days": "30",
@@ -41,22 +47,7 @@ def _audience(app: Flask, clock: FrozenClock) -> int:
         for i in range(10):
             person = make_person(now - timedelta(days=400), f"p{i}@globex.example")
             if i < 4:
-                when = now - timedelta(days=20)
-                db.session.add(
-                    Invitation(
-                        survey=other,
-                        person=person,
-                        channel=Channel.EMAIL,
-                        status=InvitationStatus.EXPIRED,
-                        trigger=Trigger.API,
-                        scheduled_at=when,
-                        sent_at=when,
-                        deadline_at=when + timedelta(days=10),
-                        attempts=0,
-                        created_at=when,
-                        updated_at=when,
-                    )
-                )
+                asked(other, person, now - timedelta(days=20))
         db.session.commit()
         return survey.id
 

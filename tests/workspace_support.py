@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask
@@ -11,7 +11,9 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from app.db import db
-from app.models import Account, Person, Survey
+from app.models import Account, Invitation, Person, Response, Survey
+from app.policy.nps import category
+from app.vocabulary import Channel, InvitationStatus, Role, Trigger
 from tests.helpers import csrf_token, issue_test_key
 
 
@@ -67,3 +69,47 @@ def make_person(now: datetime, email: str, account: Account | None = None, **fie
     db.session.add(person)
     db.session.flush()
     return person
+
+
+def asked(
+    survey: Survey,
+    person: Person,
+    when: datetime,
+    score: int | None = None,
+    role: Role | None = None,
+    comment: str | None = None,
+) -> Invitation:
+    """An email invitation sent at ``when``: answered with ``score`` the same moment, or
+    expired unanswered."""
+    invitation = Invitation(
+        survey=survey,
+        person=person,
+        account=person.account,
+        channel=Channel.EMAIL,
+        status=InvitationStatus.EXPIRED if score is None else InvitationStatus.RESPONDED,
+        trigger=Trigger.API,
+        scheduled_at=when,
+        sent_at=when,
+        deadline_at=when + timedelta(days=10),
+        attempts=0,
+        created_at=when,
+        updated_at=when,
+    )
+    db.session.add(invitation)
+    if score is not None:
+        db.session.add(
+            Response(
+                invitation=invitation,
+                survey=survey,
+                person=person,
+                account=person.account,
+                score=score,
+                category=category(score),
+                comment=comment,
+                role=role,
+                channel=Channel.EMAIL,
+                answered_at=when,
+                updated_at=when,
+            )
+        )
+    return invitation

@@ -8,9 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
+
+from flask import abort, request
 
 from app.dashboard.views import current_key, signed_in
+from app.db import db
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,3 +44,16 @@ def who() -> Who:
     if staff is not None:
         return Who(staff.name, f"{staff.role.value} · {staff.email}", staff.email)
     return Who(key.name, f"{key.role.value} key {key.prefix}…", None)
+
+
+def found(model: type[T], ident: int) -> T:
+    """The row of ``model`` with this id, or the 404 page."""
+    row = db.session.get(model, ident)
+    if row is None:
+        abort(404)
+    return row
+
+
+def search_text() -> str | None:
+    """The list page's search (``?q=``), trimmed; None when empty."""
+    return (request.args.get("q") or "").strip()[:200] or None

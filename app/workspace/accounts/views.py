@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import SelectField
@@ -17,7 +17,7 @@ from app.policy.nps import NpsFigures
 from app.reports import GroupBy, ReportFilter, nps_report
 from app.services import directory
 from app.vocabulary import Category, StaffRole
-from app.workspace.access import page
+from app.workspace.access import found, page, search_text
 from app.workspace.forms import show_error
 
 bp = Blueprint(
@@ -45,16 +45,13 @@ def _owner_form(account: Account, formdata: Any = None) -> OwnerForm:
 
 
 def get_account(account_id: int) -> Account:
-    account = db.session.get(Account, account_id)
-    if account is None:
-        abort(404)
-    return account
+    return found(Account, account_id)
 
 
 @bp.get("")
 @page("accounts.read")
 def index() -> Any:
-    search = (request.args.get("q") or "").strip()[:200] or None
+    search = search_text()
     result = directory.accounts(search, request.args.get("after", type=int))
     ids = [a.id for a in result.rows]
     people = dict(

@@ -20,7 +20,7 @@ from app.services import directory
 from app.services.cadence import explain, recent_refusals
 from app.services.suppressions import lift, suppress
 from app.vocabulary import Channel, SuppressionKind, SuppressionReason
-from app.workspace.access import page
+from app.workspace.access import found, page, search_text
 from app.workspace.forms import blank_to_none, show_error
 
 bp = Blueprint(
@@ -42,16 +42,13 @@ class ExplainForm(FlaskForm):
 
 
 def get_person(person_id: int) -> Person:
-    person = db.session.get(Person, person_id)
-    if person is None:
-        abort(404)
-    return person
+    return found(Person, person_id)
 
 
 @bp.get("")
 @page("people.read")
 def index() -> Any:
-    search = (request.args.get("q") or "").strip()[:200] or None
+    search = search_text()
     result = directory.people(search, request.args.get("after", type=int))
     return render_template("workspace/people/index.html", page=result, q=search or "")
 

@@ -19,7 +19,7 @@ from app.services import surveys as survey_service
 from app.services.cadence_rules import rules_for
 from app.services.plan_preview import Preview, preview
 from app.vocabulary import Channel, SurveyStatus
-from app.workspace.access import page
+from app.workspace.access import found, page
 from app.workspace.forms import save, validate_with
 from app.workspace.surveys.forms import CHANNEL_LABELS, PreviewForm, SurveyForm
 
@@ -29,10 +29,7 @@ bp = Blueprint(
 
 
 def get_survey(survey_id: int) -> Survey:
-    survey = db.session.get(Survey, survey_id)
-    if survey is None:
-        abort(404)
-    return survey
+    return found(Survey, survey_id)
 
 
 @bp.get("")
