@@ -95,8 +95,10 @@ def _filters() -> tuple[ReportFilter, dict[str, Any]]:
 @signed_in
 def overview() -> Any:
     f, state = _filters()
-    overall = nps_report(f)
-    by = {g: nps_report(f, g)["groups"] for g in (GroupBy.ROLE, GroupBy.ACCOUNT, GroupBy.CHANNEL)}
+    # A grouped report's overall figures are its groups' sums: the role report gives both.
+    overall = nps_report(f, GroupBy.ROLE)
+    by = {GroupBy.ROLE: overall["groups"]}
+    by.update({g: nps_report(f, g)["groups"] for g in (GroupBy.ACCOUNT, GroupBy.CHANNEL)})
     months = nps_report(f, GroupBy.MONTH)["groups"]
     trend = nps_trend([Point(m["key"], m["nps"], m["responses"]) for m in months])
     at_risk = sorted(

@@ -55,7 +55,20 @@ class Person(db.Model):
     """A respondent: a user of the product at a customer account."""
 
     __tablename__ = "person"
-    __table_args__ = (Index("ix_person_created", "created_at", "id"),)
+    __table_args__ = (
+        Index("ix_person_created", "created_at", "id"),
+        # Finding people by any part of these (the workspace's search): trigram indexes on
+        # PostgreSQL, plain ones on SQLite.
+        *(
+            Index(
+                f"ix_person_{name}_trgm",
+                name,
+                postgresql_using="gin",
+                postgresql_ops={name: "gin_trgm_ops"},
+            )
+            for name in ("email", "name", "external_id")
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     external_id: Mapped[str | None] = mapped_column(String(255), unique=True)

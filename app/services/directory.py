@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, or_, select
 
 from app.db import db
 from app.models import Account, Person
@@ -32,18 +32,24 @@ def page_of(query: Select[Any], id_col: Any, after: int | None, size: int) -> Pa
     return Page(rows, None)
 
 
+def _contains(search: str) -> str:
+    """An ILIKE pattern for text containing ``search`` (its own % and _ taken literally)."""
+    escaped = search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 def people_query(search: str | None = None, account_id: int | None = None) -> Select[Any]:
     """People whose email, name or external id contains ``search`` (case-insensitive)."""
     query = select(Person)
     if account_id is not None:
         query = query.where(Person.account_id == account_id)
     if search:
-        like = f"%{search.strip().lower()}%"
+        like = _contains(search)
         query = query.where(
             or_(
-                func.lower(Person.email).like(like),
-                func.lower(Person.name).like(like),
-                func.lower(Person.external_id).like(like),
+                Person.email.ilike(like, escape="\\"),
+                Person.name.ilike(like, escape="\\"),
+                Person.external_id.ilike(like, escape="\\"),
             )
         )
     return query
@@ -63,8 +69,11 @@ def accounts(
 ) -> Page[Account]:
     query = select(Account)
     if search:
-        like = f"%{search.strip().lower()}%"
+        like = _contains(search)
         query = query.where(
-            or_(func.lower(Account.name).like(like), func.lower(Account.external_id).like(like))
+            or_(
+                Account.name.ilike(like, escape="\\"),
+                Account.external_id.ilike(like, escape="\\"),
+            )
         )
     return page_of(query, Account.id, after, size)

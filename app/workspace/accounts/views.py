@@ -9,6 +9,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 from wtforms import SelectField
 
 from app.db import db
@@ -85,13 +86,15 @@ def _scores(account_ids: list[int]) -> dict[int, NpsFigures]:
 
 
 def _account_page(account: Account, form: OwnerForm, status: int = 200) -> Any:
-    figures = nps_report(ReportFilter(account_id=account.id))
-    by_role = nps_report(ReportFilter(account_id=account.id), GroupBy.ROLE)["groups"]
+    # A grouped report's overall figures are its groups' sums: one report gives both.
+    figures = nps_report(ReportFilter(account_id=account.id), GroupBy.ROLE)
+    by_role = figures["groups"]
     members = directory.people(None, request.args.get("after", type=int), account_id=account.id)
     answers = list(
         db.session.scalars(
             select(Response)
             .where(Response.account_id == account.id)
+            .options(joinedload(Response.person))
             .order_by(Response.answered_at.desc(), Response.id.desc())
             .limit(20)
         )

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from wtforms import SelectField, StringField
 
 from app import clock
@@ -72,6 +72,7 @@ def _person_page(person: Person, form: SuppressionForm, status: int = 200) -> An
         db.session.scalars(
             select(Response)
             .where(Response.person_id == person.id)
+            .options(joinedload(Response.survey))
             .order_by(Response.answered_at.desc())
             .limit(50)
         )

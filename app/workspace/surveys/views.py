@@ -9,12 +9,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app import clock
 from app.api.schemas import SurveyIn, SurveyPatch
 from app.db import db
-from app.models import Invitation, Response, Survey
+from app.models import Survey
 from app.services import surveys as survey_service
 from app.services.cadence_rules import rules_for
 from app.services.plan_preview import Preview, preview
@@ -36,26 +36,9 @@ def get_survey(survey_id: int) -> Survey:
 @page("surveys.read")
 def index() -> Any:
     rows = db.session.scalars(select(Survey).order_by(Survey.status, Survey.id.desc())).all()
-    ids = [s.id for s in rows]
-    invited = dict(
-        db.session.execute(
-            select(Invitation.survey_id, func.count())
-            .where(Invitation.survey_id.in_(ids), Invitation.sent_at.is_not(None))
-            .group_by(Invitation.survey_id)
-        ).all()
-    )
-    answered = dict(
-        db.session.execute(
-            select(Response.survey_id, func.count())
-            .where(Response.survey_id.in_(ids))
-            .group_by(Response.survey_id)
-        ).all()
-    )
     return render_template(
         "workspace/surveys/index.html",
         surveys=rows,
-        invited=invited,
-        answered=answered,
         labels=CHANNEL_LABELS,
     )
 
