@@ -11,7 +11,7 @@ from flask_migrate import downgrade, upgrade
 
 from app import create_app
 from app.db import db
-from tests.conftest import TEST_SETTINGS
+from tests.support.settings import TEST_SETTINGS
 
 
 def _differences(url: str) -> list[object]:

@@ -13,7 +13,8 @@ from app.clock import FrozenClock
 from app.db import db
 from app.jobs.sweep import sweep
 from app.models import Invitation, Message, OutboxMessage
-from tests.helpers import Api, issue_test_key, run_worker
+from tests.support.api import Api, issue_test_key
+from tests.support.jobs import run_worker
 
 
 def test_invite_send_answer_record_report(rq_app: Flask, clock: FrozenClock) -> None:
