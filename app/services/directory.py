@@ -38,9 +38,14 @@ def _contains(search: str) -> str:
     return f"%{escaped}%"
 
 
-def people_query(search: str | None = None, account_id: int | None = None) -> Select[Any]:
-    """People whose email, name or external id contains ``search`` (case-insensitive)."""
+def people_query(
+    search: str | None = None, account_id: int | None = None, reach: Any = None
+) -> Select[Any]:
+    """People whose email, name or external id contains ``search`` (case-insensitive), within
+    ``reach`` (a condition on Person: a CSM's accounts) when given."""
     query = select(Person)
+    if reach is not None:
+        query = query.where(reach)
     if account_id is not None:
         query = query.where(Person.account_id == account_id)
     if search:
@@ -60,14 +65,18 @@ def people(
     after: int | None = None,
     size: int = PAGE_SIZE,
     account_id: int | None = None,
+    reach: Any = None,
 ) -> Page[Person]:
-    return page_of(people_query(search, account_id), Person.id, after, size)
+    return page_of(people_query(search, account_id, reach), Person.id, after, size)
 
 
 def accounts(
-    search: str | None = None, after: int | None = None, size: int = PAGE_SIZE
+    search: str | None = None, after: int | None = None, size: int = PAGE_SIZE, reach: Any = None
 ) -> Page[Account]:
+    """Accounts whose name or external id contains ``search``, within ``reach`` if given."""
     query = select(Account)
+    if reach is not None:
+        query = query.where(reach)
     if search:
         like = _contains(search)
         query = query.where(
