@@ -19,6 +19,7 @@ csrf = CSRFProtect()
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from app import (
+        access,
         api,
         cli,
         clock,
@@ -30,6 +31,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         hooks,
         jobs,
         pages,
+        staff,
         transport,
         widget_api,
         workspace,
@@ -40,12 +42,15 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         instance_relative_config=True,
         instance_path=os.environ.get("SOUNDING_INSTANCE_PATH") or None,
     )
+    from app.access import public
+
     app.config.update(config.build(overrides, app.instance_path))
     _logging(app)
     clock.init_app(app)
     db.init_app(app)
     jobs.init_app(app)
     transport.init_app(app)
+    access.init_app(app)
     csrf.init_app(app)
     errors.init_app(app)
     api.init_app(app)
@@ -53,6 +58,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     pages.init_app(app)
     hooks.init_app(app)
     dashboard.init_app(app)
+    staff.init_app(app)
     workspace.init_app(app)
     if app.config["SOUNDING_ENV"] != "production":
         dev.init_app(app)
@@ -64,6 +70,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     csrf.exempt(survey.bp)  # the signed link is the credential (see app/pages/survey.py)
 
     @app.get("/healthz")
+    @public
     def healthz() -> Any:
         return jsonify({"status": "ok"})
 

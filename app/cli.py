@@ -1,6 +1,7 @@
 """The ``sounding`` command: a Flask CLI group with Sounding's own commands.
 
-``sounding dev``, ``sounding demo``, ``sounding create-api-key``, ``sounding outbox``,
+``sounding dev``, ``sounding demo``, ``sounding create-api-key``, ``sounding staff``,
+``sounding outbox``,
 ``sounding sweep``, ``sounding explain`` and (from Flask-Migrate) ``sounding db upgrade``.
 """
 
@@ -62,14 +63,17 @@ def demo_command(host: str, port: int, serve: bool, seed: int) -> None:
 @click.command("create-api-key")
 @click.option("--role", type=click.Choice([r.value for r in StaffRole]), required=True)
 @click.option("--name", default=None, help="What the key is for (default: the role).")
-@click.option("--email", default=None, help="For --role csm: the CSM's email (created if new).")
-@click.option("--staff-name", default=None, help="For a new CSM: their name.")
+@click.option(
+    "--email", default=None, help="The key's owner (created if new); required but for admin."
+)
+@click.option("--staff-name", default=None, help="For a new staff member: their name.")
 @with_appcontext
 def create_api_key_command(
     role: str, name: str | None, email: str | None, staff_name: str | None
 ) -> None:
     """Create an API key and print it (it is shown only once)."""
-    from app.api.auth import issue_key
+    from app.access.keys import issue_key, key_view
+    from app.audit.services import CLI, record
     from app.validation import normalize_email
 
     now = clock.now()
@@ -88,9 +92,12 @@ def create_api_key_command(
                 created_at=now,
             )
             db.session.add(staff)
-    elif role == StaffRole.CSM:
-        raise click.BadParameter("a CSM key needs the CSM's --email", param_hint="--email")
-    _, plain = issue_key(name or role, StaffRole(role), staff, now)
+    elif role != StaffRole.ADMIN:
+        raise click.BadParameter(
+            f"a {role} key needs the staff member's --email", param_hint="--email"
+        )
+    api_key, plain = issue_key(name or role, StaffRole(role), staff, now)
+    record("api_key.created", "api_key", api_key.id, after=key_view(api_key), actor=CLI)
     db.session.commit()
     click.echo(plain)
 
@@ -131,6 +138,7 @@ def sweep_command() -> None:
 
 def init_app(app: Flask) -> None:
     from app.cadence_cli import explain_command
+    from app.staff.cli import staff_group
 
     for command in (
         explain_command,
@@ -139,5 +147,6 @@ def init_app(app: Flask) -> None:
         create_api_key_command,
         outbox_command,
         sweep_command,
+        staff_group,
     ):
         app.cli.add_command(command)

@@ -92,6 +92,19 @@ def from_environment() -> dict[str, Any]:
         "TWILIO_MESSAGING_SERVICE_SID": env("TWILIO_MESSAGING_SERVICE_SID") or None,
         "TWILIO_FROM_NUMBER": env("TWILIO_FROM_NUMBER") or None,
         "TWILIO_BASE_URL": env("TWILIO_BASE_URL") or None,
+        # Staff sign-in (app/access, app/staff).
+        "STAFF_SESSION_IDLE_MINUTES": _env_int("STAFF_SESSION_IDLE_MINUTES", 12 * 60),
+        "STAFF_SESSION_MAX_HOURS": _env_int("STAFF_SESSION_MAX_HOURS", 7 * 24),
+        "SIGN_IN_RATE_PER_EMAIL": env("SIGN_IN_RATE_PER_EMAIL", "10/15 minutes"),
+        "SIGN_IN_RATE_PER_IP": env("SIGN_IN_RATE_PER_IP", "60/15 minutes"),
+        "CSM_SEES_UNASSIGNED_PEOPLE": _env_bool(env("CSM_SEES_UNASSIGNED_PEOPLE"), False),
+        "OIDC_ISSUER": env("OIDC_ISSUER") or None,
+        "OIDC_CLIENT_ID": env("OIDC_CLIENT_ID") or None,
+        "OIDC_CLIENT_SECRET": env("OIDC_CLIENT_SECRET") or None,
+        "OIDC_ALLOWED_DOMAINS": env("OIDC_ALLOWED_DOMAINS", ""),
+        "OIDC_ROLE_CLAIM": env("OIDC_ROLE_CLAIM") or None,
+        "OIDC_DEFAULT_ROLE": env("OIDC_DEFAULT_ROLE", "analyst"),
+        "OIDC_PROVIDER_NAME": env("OIDC_PROVIDER_NAME", "single sign-on"),
     }
 
 
@@ -157,7 +170,14 @@ def build(overrides: Mapping[str, Any] | None, instance_path: str) -> dict[str, 
         raise ConfigError("SWEEP_LEASE_SECONDS must be at least 1.")
     if not 0 <= config["OUTBOX_LATENCY_SECONDS"] <= 60:
         raise ConfigError("OUTBOX_LATENCY_SECONDS must be from 0 to 60.")
-    for rate in ("EMAIL_SEND_RATE", "SMS_SEND_RATE", "SMS_SENDER_RATE", "WIDGET_RATE_LIMIT"):
+    for rate in (
+        "EMAIL_SEND_RATE",
+        "SMS_SEND_RATE",
+        "SMS_SENDER_RATE",
+        "WIDGET_RATE_LIMIT",
+        "SIGN_IN_RATE_PER_EMAIL",
+        "SIGN_IN_RATE_PER_IP",
+    ):
         try:
             from limits import parse
 
@@ -178,7 +198,23 @@ def build(overrides: Mapping[str, Any] | None, instance_path: str) -> dict[str, 
     config.setdefault("MAX_CONTENT_LENGTH", 1024 * 1024)
     config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    config.setdefault("SESSION_COOKIE_SECURE", config["BASE_URL"].startswith("https://"))
+    config.setdefault(
+        "SESSION_COOKIE_SECURE",
+        config["SOUNDING_ENV"] == "production" or config["BASE_URL"].startswith("https://"),
+    )
+    config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
+    config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
+    if config["OIDC_DEFAULT_ROLE"] not in ("admin", "csm", "analyst"):
+        raise ConfigError("OIDC_DEFAULT_ROLE must be one of admin, csm, analyst.")
+    if config.get("OIDC_ISSUER") and not (
+        config.get("OIDC_CLIENT_ID") and config.get("OIDC_CLIENT_SECRET")
+    ):
+        raise ConfigError("OIDC_ISSUER needs OIDC_CLIENT_ID and OIDC_CLIENT_SECRET.")
+    if config.get("OIDC_ISSUER") and not (config.get("OIDC_ALLOWED_DOMAINS") or "").strip():
+        raise ConfigError(
+            "OIDC_ISSUER needs OIDC_ALLOWED_DOMAINS: the email domains that may sign in "
+            "(comma-separated, e.g. acme.com)."
+        )
     config.setdefault("WTF_CSRF_TIME_LIMIT", None)
     return config
 

@@ -10,18 +10,19 @@ so the outbox has something to show.
 from __future__ import annotations
 
 import random
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
 from app import clock
-from app.api.auth import issue_key
 from app.db import db
 from app.models import Account, Invitation, Person, Response, StaffUser, Survey
 from app.policy.nps import category
 from app.policy.quiet_hours import SendWindow, resolve_zone
 from app.services.invitations import InvitationRequest, create_invitation
+from app.staff.services import set_password
 from app.vocabulary import Channel, InvitationStatus, Role, StaffRole, Trigger
 
 SURVEY_NAME = "Product NPS"
@@ -138,7 +139,8 @@ class DemoSummary:
     people: int
     invitations: int
     responses: int
-    api_key: str
+    admin_email: str
+    admin_password: str
     survey_id: int
 
     def describe(self, base: str) -> str:
@@ -146,15 +148,17 @@ class DemoSummary:
         return (
             f"{state} demo data: {self.people} people, {self.invitations} invitations, "
             f"{self.responses} responses (survey id {self.survey_id}).\n\n"
-            f"Admin API key (shown once):\n  {self.api_key}\n\n"
+            f"Sign in at {base}/dashboard/sign-in as the demo admin:\n"
+            f"  Email:     {self.admin_email}\n"
+            f"  Password:  {self.admin_password}\n"
+            "  (a new password each time `sounding demo` runs)\n\n"
             f"Where to look:\n"
-            f"  NPS by role:   curl -H 'Authorization: Bearer {self.api_key}' "
+            f"  Dashboard:     {base}/dashboard\n"
+            f"  API keys:      {base}/dashboard/api-keys  (make one, then:)\n"
+            f"  NPS by role:   curl -H 'Authorization: Bearer <key>' "
             f"'{base}/api/v1/reports/nps?group_by=role'\n"
-            f"  Over time:     curl -H 'Authorization: Bearer {self.api_key}' "
-            f"'{base}/api/v1/reports/nps?group_by=month'\n"
-            f"  Responses:     curl -H 'Authorization: Bearer {self.api_key}' "
+            f"  Responses:     curl -H 'Authorization: Bearer <key>' "
             f"'{base}/api/v1/responses?limit=5'\n"
-            f"  Dashboard:     {base}/dashboard  (sign in with the key above)\n"
             f"  Outbox:        {base}/dev/outbox  (or `sounding outbox`)\n\n"
             "The demo survey sends at any hour so you see its messages at once; the workspace\n"
             "default (GET /api/v1/cadence) sends from 09:00 to 17:00 on weekdays.\n"
@@ -171,11 +175,23 @@ def build_demo(seed: int = 7) -> DemoSummary:
     created = survey is None
     if survey is None:
         survey = _build(random.Random(seed), now)
-    admin = db.session.scalar(select(StaffUser).where(StaffUser.role == StaffRole.ADMIN))
-    _, key = issue_key("demo admin", StaffRole.ADMIN, admin, now)
+    admin = db.session.scalar(
+        select(StaffUser).where(StaffUser.role == StaffRole.ADMIN).order_by(StaffUser.id)
+    )
+    assert admin is not None
+    password = secrets.token_urlsafe(12)
+    set_password(admin, password, now)
     db.session.commit()
     count = lambda model: db.session.scalar(select(func.count()).select_from(model))  # noqa: E731
-    return DemoSummary(created, count(Person), count(Invitation), count(Response), key, survey.id)
+    return DemoSummary(
+        created,
+        count(Person),
+        count(Invitation),
+        count(Response),
+        admin.email,
+        password,
+        survey.id,
+    )
 
 
 def _build(rng: random.Random, now: datetime) -> Survey:

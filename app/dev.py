@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Flask, render_template, request
 from sqlalchemy import select
 
+from app.access import public
 from app.db import db
 from app.models import OutboxMessage
 
@@ -14,6 +15,7 @@ bp = Blueprint("dev", __name__, url_prefix="/dev")
 
 
 @bp.get("/outbox")
+@public
 def outbox() -> Any:
     query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(100)
     to = request.args.get("to")
@@ -23,6 +25,7 @@ def outbox() -> Any:
 
 
 @bp.get("/outbox/<int:message_id>")
+@public
 def outbox_message(message_id: int) -> Any:
     message = db.get_or_404(OutboxMessage, message_id)
     return render_template("dev/outbox_message.html", message=message)

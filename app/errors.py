@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -118,6 +119,15 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(ValidationError)
     def handle_validation_error(error: ValidationError) -> Any:
         return handle_app_error(from_validation_error(error))
+
+    @app.errorhandler(CSRFError)
+    def handle_csrf_error(error: CSRFError) -> Any:
+        return _page(
+            400,
+            "This form has expired",
+            "The form was open too long or was changed on the way, so nothing was saved. "
+            "Go back, reload the page and try again.",
+        )
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException) -> Any:

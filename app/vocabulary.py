@@ -106,6 +106,7 @@ class SuppressionReason(enum.StrEnum):
 class StaffRole(enum.StrEnum):
     ADMIN = "admin"
     CSM = "csm"
+    ANALYST = "analyst"
 
 
 class SurveyStatus(enum.StrEnum):

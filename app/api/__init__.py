@@ -1,4 +1,4 @@
-"""JSON API v1 under /api/v1, authenticated with API keys."""
+"""JSON API v1 under /api/v1, authenticated with API keys (checked by ``app.access``)."""
 
 from __future__ import annotations
 
@@ -58,13 +58,6 @@ def _nul_in(data: Any) -> str | None:
 
 
 @bp.before_request
-def _authenticate() -> None:
-    from app.api.auth import authenticate
-
-    authenticate()
-
-
-@bp.before_request
 def _refuse_nul_in_query() -> None:
     for name, value in request.args.items(multi=True):
         if "\x00" in name or "\x00" in value:
@@ -74,6 +67,7 @@ def _refuse_nul_in_query() -> None:
 
 def init_app(app: Flask) -> None:
     from app.api import (  # noqa: F401
+        api_keys,
         cadence,
         campaigns,
         invitations,
@@ -87,5 +81,6 @@ def init_app(app: Flask) -> None:
         surveys,
         widget,
     )
+    from app.audit import views as audit_views  # noqa: F401  (GET /api/v1/audit-log)
 
     app.register_blueprint(bp)

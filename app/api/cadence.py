@@ -8,13 +8,11 @@ from typing import Any
 from flask import jsonify, request
 
 from app import clock
+from app.access import Permission, requires, scope
 from app.api import bp
-from app.api.auth import require_admin
 from app.api.surveys import get_survey_or_404
 from app.api.transaction import write
-from app.db import db
-from app.errors import AppError, NotFound
-from app.models import Person
+from app.errors import AppError
 from app.policy.rules import InvalidRuleError
 from app.services import cadence_rules
 from app.services.cadence import explain
@@ -39,12 +37,13 @@ def _invalid(exc: InvalidRuleError) -> AppError:
 
 
 @bp.get("/cadence")
+@requires(Permission.READ)
 def get_cadence() -> Any:
     return jsonify(cadence_rules.workspace_rules().to_dict())
 
 
 @bp.put("/cadence")
-@require_admin
+@requires(Permission.MANAGE)
 @write
 def put_cadence() -> Any:
     """Replace the workspace's rules; rules left out take their defaults."""
@@ -64,13 +63,14 @@ def _survey_cadence(survey_id: int) -> dict[str, Any]:
 
 
 @bp.get("/surveys/<int:survey_id>/cadence")
+@requires(Permission.READ)
 def get_survey_cadence(survey_id: int) -> Any:
     get_survey_or_404(survey_id)
     return jsonify(_survey_cadence(survey_id))
 
 
 @bp.put("/surveys/<int:survey_id>/cadence")
-@require_admin
+@requires(Permission.MANAGE)
 @write
 def put_survey_cadence(survey_id: int) -> Any:
     """Replace the survey's overrides (absent or null: inherit the workspace's value)."""
@@ -106,10 +106,9 @@ def _survey_arg() -> Any:
 
 
 @bp.get("/people/<int:person_id>/eligibility")
+@requires(Permission.READ)
 def person_eligibility(person_id: int) -> Any:
     """May we ask this person now (this survey, this channel), and if not, why and when."""
-    person = db.session.get(Person, person_id)
-    if person is None:
-        raise NotFound(f"No person with id {person_id}.", field="person_id")
+    person = scope.person_or_404(person_id)
     survey = _survey_arg()
     return jsonify(explain(person, survey, _channel_arg(Channel.EMAIL), clock.now()))

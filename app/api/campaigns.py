@@ -11,16 +11,17 @@ from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 from sqlalchemy import select
 
 from app import clock
+from app.access import Permission, requires
 from app.api import bp, parse_body
-from app.api.auth import require_admin
-from app.api.people import apply_account_csm, person_fields
+from app.api.invitations import person_of
 from app.api.schemas import PersonIn, Strict
 from app.api.serialize import iso
 from app.api.surveys import get_survey_or_404
 from app.api.transaction import write
+from app.audit.services import record
 from app.db import db
 from app.errors import AppError, NotFound
-from app.models import Campaign, Person, SurveyTrigger
+from app.models import Campaign, SurveyTrigger
 from app.services.audience import validate_audience
 from app.services.campaigns import (
     check_survey_channel,
@@ -28,7 +29,6 @@ from app.services.campaigns import (
     record_event,
     waiting_count,
 )
-from app.services.people import upsert_person
 from app.vocabulary import Channel
 
 EVENT_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
@@ -121,16 +121,18 @@ def trigger_json(trigger: SurveyTrigger) -> dict[str, Any]:
 
 
 @bp.post("/surveys/<int:survey_id>/campaigns")
-@require_admin
+@requires(Permission.MANAGE)
 @write
 def create_campaign_view(survey_id: int) -> Any:
     survey = get_survey_or_404(survey_id)
     data = parse_body(CampaignIn)
     campaign = create_campaign(survey, data.channel, data.audience, clock.now())
+    record("campaign.created", "campaign", campaign.id, after=campaign_json(campaign))
     return jsonify(campaign_json(campaign)), 202
 
 
 @bp.get("/campaigns/<int:campaign_id>")
+@requires(Permission.READ)
 def get_campaign(campaign_id: int) -> Any:
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None:
@@ -139,6 +141,7 @@ def get_campaign(campaign_id: int) -> Any:
 
 
 @bp.post("/events")
+@requires(Permission.SEND)
 @write
 def create_event() -> Any:
     """Something happened to a person; surveys with a rule for it ask them later."""
@@ -147,13 +150,7 @@ def create_event() -> Any:
     occurred = data.occurred_at or now
     if occurred > now + SKEW:
         raise AppError("occurred_at cannot be in the future", field="occurred_at")
-    if data.person is not None:
-        person, _ = upsert_person(person_fields(data.person), now)
-        apply_account_csm(person, data.person)
-    else:
-        person = db.session.get(Person, data.person_id)
-        if person is None:
-            raise NotFound(f"No person with id {data.person_id}.", field="person_id")
+    person = person_of(data)
     event, planned = record_event(person, data.name, occurred, data.properties or {}, now)
     return jsonify(
         {
@@ -168,6 +165,7 @@ def create_event() -> Any:
 
 
 @bp.get("/surveys/<int:survey_id>/triggers")
+@requires(Permission.READ)
 def list_triggers(survey_id: int) -> Any:
     get_survey_or_404(survey_id)
     triggers = db.session.scalars(
@@ -177,7 +175,7 @@ def list_triggers(survey_id: int) -> Any:
 
 
 @bp.post("/surveys/<int:survey_id>/triggers")
-@require_admin
+@requires(Permission.MANAGE)
 @write
 def create_trigger(survey_id: int) -> Any:
     """Attach a recurrence (``every_days`` + ``audience``) or an event rule (``event`` +
@@ -204,15 +202,17 @@ def create_trigger(survey_id: int) -> Any:
     )
     db.session.add(trigger)
     db.session.flush()
+    record("trigger.created", "survey", survey.id, after=trigger_json(trigger))
     return jsonify(trigger_json(trigger)), 201
 
 
 @bp.delete("/surveys/<int:survey_id>/triggers/<int:trigger_id>")
-@require_admin
+@requires(Permission.MANAGE)
 @write
 def delete_trigger(survey_id: int, trigger_id: int) -> Any:
     trigger = db.session.get(SurveyTrigger, trigger_id)
     if trigger is None or trigger.survey_id != survey_id:
         raise NotFound(f"No trigger {trigger_id} on survey {survey_id}.", field="trigger_id")
+    record("trigger.deleted", "survey", survey_id, before=trigger_json(trigger))
     db.session.delete(trigger)
     return jsonify({"id": trigger_id, "deleted": True})

@@ -8,10 +8,11 @@ from flask import jsonify, request
 from sqlalchemy import select
 
 from app import clock
+from app.access import Permission, current_role, requires, scope
 from app.api import bp, parse_body
-from app.api.auth import current_key
+from app.api.auth import principal_name
 from app.api.pagination import page_of
-from app.api.people import apply_account_csm, person_fields
+from app.api.people import upsert_within_reach
 from app.api.schemas import CancelIn, InvitationIn
 from app.api.serialize import invitation_json, message_json
 from app.api.surveys import get_survey_or_404
@@ -20,34 +21,40 @@ from app.db import db
 from app.errors import AppError, Forbidden, NotFound
 from app.models import Invitation, Person, StaffUser
 from app.services.invitations import InvitationRequest, cancel_invitation, create_invitation
-from app.services.people import upsert_person
 from app.vocabulary import Channel, InvitationStatus, StaffRole, Trigger
 
 
 def _sender(value: int | str | None) -> StaffUser | None:
-    """The CSM to send as. A CSM's key may only send as that CSM."""
-    key = current_key()
+    """The CSM to send as. A CSM may only send as themselves."""
+    csm = scope.scoped_staff()
     if value is None:
-        return key.staff_user if key.role == StaffRole.CSM else None
+        return csm
     if isinstance(value, int):
         staff = db.session.get(StaffUser, value)
     else:
         staff = db.session.scalar(select(StaffUser).where(StaffUser.email == value))
     if staff is None:
         raise NotFound(f"No staff user {value!r} to send as.", field="sender")
-    if key.role == StaffRole.CSM and staff.id != key.staff_user_id:
-        raise Forbidden("A CSM's API key can only send as that CSM.", field="sender")
+    if csm is not None and staff.id != csm.id:
+        raise Forbidden("A CSM can only send as themselves.", field="sender")
     return staff
 
 
 def get_invitation_or_404(invitation_id: int) -> Invitation:
-    invitation = db.session.get(Invitation, invitation_id)
-    if invitation is None:
-        raise NotFound(f"No invitation with id {invitation_id}.", field="invitation_id")
-    return invitation
+    return scope.invitation_or_404(invitation_id)
+
+
+def person_of(data: InvitationIn | Any) -> Person:
+    """The person a request names (``person_id``) or describes (``person``, upserted),
+    within the caller's reach."""
+    if data.person is not None:
+        person, _ = upsert_within_reach(data.person)
+        return person
+    return scope.person_or_404(data.person_id)
 
 
 @bp.post("/invitations")
+@requires(Permission.SEND)
 @write
 def create_invitation_view() -> Any:
     data = parse_body(InvitationIn)
@@ -57,15 +64,9 @@ def create_invitation_view() -> Any:
         )
     survey = get_survey_or_404(data.survey_id)
     now = clock.now()
-    if data.person is not None:
-        person, _ = upsert_person(person_fields(data.person), now)
-        apply_account_csm(person, data.person)
-    else:
-        person = db.session.get(Person, data.person_id)
-        if person is None:
-            raise NotFound(f"No person with id {data.person_id}.", field="person_id")
+    person = person_of(data)
     sender = _sender(data.sender)
-    trigger = Trigger.CSM if current_key().role == StaffRole.CSM else Trigger.API
+    trigger = Trigger.CSM if current_role() == StaffRole.CSM else Trigger.API
     invitation = create_invitation(
         InvitationRequest(
             survey=survey,
@@ -81,6 +82,7 @@ def create_invitation_view() -> Any:
 
 
 @bp.get("/invitations/<int:invitation_id>")
+@requires(Permission.READ)
 def get_invitation(invitation_id: int) -> Any:
     return jsonify(invitation_detail(get_invitation_or_404(invitation_id)))
 
@@ -93,8 +95,9 @@ def invitation_detail(invitation: Invitation) -> dict[str, Any]:
 
 
 @bp.get("/invitations")
+@requires(Permission.READ)
 def list_invitations() -> Any:
-    query = select(Invitation)
+    query = select(Invitation).where(scope.invitations_clause())
     args = request.args
     if "survey_id" in args:
         query = query.where(Invitation.survey_id == _int_arg("survey_id"))
@@ -111,12 +114,12 @@ def list_invitations() -> Any:
 
 
 @bp.post("/invitations/<int:invitation_id>/cancel")
+@requires(Permission.SEND)
 @write
 def cancel_invitation_view(invitation_id: int) -> Any:
     invitation = get_invitation_or_404(invitation_id)
     data = parse_body(CancelIn) if request.get_data() else CancelIn()
-    key = current_key()
-    who = key.staff_user.name if key.staff_user else f"API key {key.prefix}"
+    who = principal_name()
     cancel_invitation(invitation, clock.now(), data.reason or f"canceled by {who}")
     return jsonify(invitation_detail(invitation))
 

@@ -24,6 +24,7 @@ from flask import Response, jsonify, request, stream_with_context
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from app.access import Permission, demand, requires, scope
 from app.api import bp
 from app.api.filters import report_filter
 from app.api.pagination import page_of
@@ -112,13 +113,15 @@ def non_responder_json(invitation: Invitation) -> dict[str, Any]:
 
 
 @bp.get("/surveys/<int:survey_id>/non-responders")
+@requires(Permission.READ)
 def non_responders(survey_id: int) -> Any:
     survey = get_survey_or_404(survey_id)
     fmt = request.args.get("format", "json")
     if fmt not in ("json", "csv"):
         raise AppError("format must be json or csv", field="format")
-    query = non_responders_query(survey.id, report_filter())
+    query = non_responders_query(survey.id, report_filter()).where(scope.invitations_clause())
     if fmt == "csv":
+        demand(Permission.EXPORT_PERSONAL, "Your role does not allow exports of personal data.")
         name = f"survey-{survey.id}-non-responders.csv"
         return Response(
             stream_with_context(_csv_lines(query)),

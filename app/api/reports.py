@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import jsonify, request
 
+from app.access import Permission, requires
 from app.api import bp
 from app.api.filters import report_filter
 from app.errors import AppError
@@ -13,6 +14,7 @@ from app.reports import GroupBy, nps_report
 
 
 @bp.get("/reports/nps")
+@requires(Permission.READ)
 def nps() -> Any:
     raw = request.args.get("group_by") or None
     try:

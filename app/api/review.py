@@ -7,12 +7,14 @@ from typing import Any
 from flask import jsonify
 
 from app import clock
+from app.access import Permission, requires
 from app.api import bp, parse_body
-from app.api.auth import current_key, require_admin
+from app.api.auth import principal_name
 from app.api.invitations import get_invitation_or_404
 from app.api.schemas import Strict
 from app.api.serialize import invitation_json, message_json
 from app.api.transaction import write
+from app.audit.services import record
 from app.services.review import settle_review
 
 
@@ -22,14 +24,20 @@ class ReviewIn(Strict):
 
 
 @bp.post("/invitations/<int:invitation_id>/review")
-@require_admin
+@requires(Permission.MANAGE)
 @write
 def review_invitation(invitation_id: int) -> Any:
     invitation = get_invitation_or_404(invitation_id)
     data = parse_body(ReviewIn)
-    key = current_key()
-    who = key.staff_user.name if key.staff_user else f"API key {key.prefix}"
-    settle_review(invitation, data.sent, clock.now(), who)
+    before = invitation.status.value
+    settle_review(invitation, data.sent, clock.now(), principal_name())
+    record(
+        "invitation.reviewed",
+        "invitation",
+        invitation.id,
+        before={"status": before},
+        after={"status": invitation.status.value, "sent": data.sent},
+    )
     body = invitation_json(invitation)
     body["messages"] = [message_json(m) for m in invitation.messages]
     return jsonify(body)

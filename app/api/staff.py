@@ -8,18 +8,19 @@ from flask import jsonify
 from sqlalchemy import select
 
 from app import clock
+from app.access import Permission, requires
 from app.api import bp, parse_body
-from app.api.auth import require_admin
 from app.api.schemas import StaffIn
 from app.api.serialize import staff_json
 from app.api.transaction import write
+from app.audit.services import record
 from app.db import db
 from app.errors import Conflict
 from app.models import StaffUser
 
 
 @bp.post("/staff")
-@require_admin
+@requires(Permission.MANAGE)
 @write
 def create_staff() -> Any:
     data = parse_body(StaffIn)
@@ -35,10 +36,12 @@ def create_staff() -> Any:
     )
     db.session.add(staff)
     db.session.flush()
+    record("staff.created", "staff", staff.id, after=staff_json(staff))
     return jsonify(staff_json(staff)), 201
 
 
 @bp.get("/staff")
+@requires(Permission.READ)
 def list_staff() -> Any:
     staff = db.session.scalars(select(StaffUser).order_by(StaffUser.id))
     return jsonify({"data": [staff_json(s) for s in staff], "next_cursor": None})

@@ -14,8 +14,8 @@ from typing import Any
 from flask import current_app, jsonify, request
 
 from app import email_templates
+from app.access import Permission, current_role, requires
 from app.api import bp
-from app.api.auth import current_key, require_admin
 from app.api.serialize import survey_json
 from app.errors import AppError
 from app.models import Survey
@@ -26,7 +26,7 @@ from channels.base import Step
 def survey_out(survey: Survey) -> dict[str, Any]:
     """The survey as JSON; its email templates only for admins' keys."""
     body = survey_json(survey)
-    if current_key().role == StaffRole.ADMIN:
+    if current_role() == StaffRole.ADMIN:
         body["email_template"] = {
             "subject": survey.email_subject,
             "html": survey.email_html,
@@ -36,7 +36,7 @@ def survey_out(survey: Survey) -> dict[str, Any]:
 
 
 @bp.get("/surveys/<int:survey_id>/email-preview")
-@require_admin
+@requires(Permission.MANAGE)
 def preview_email(survey_id: int) -> Any:
     from app.api.surveys import get_survey_or_404
 

@@ -8,8 +8,8 @@ from flask import jsonify
 from sqlalchemy import select
 
 from app import clock
+from app.access import Permission, requires
 from app.api import bp, parse_body
-from app.api.auth import require_admin
 from app.api.schemas import SurveyIn, SurveyPatch
 from app.api.survey_email import survey_out
 from app.api.transaction import write
@@ -27,7 +27,7 @@ def get_survey_or_404(survey_id: int, field: str = "survey_id") -> Survey:
 
 
 @bp.post("/surveys")
-@require_admin
+@requires(Permission.MANAGE)
 @write
 def create_survey() -> Any:
     data = parse_body(SurveyIn)
@@ -36,7 +36,7 @@ def create_survey() -> Any:
 
 
 @bp.patch("/surveys/<int:survey_id>")
-@require_admin
+@requires(Permission.MANAGE)
 @write
 def change_survey(survey_id: int) -> Any:
     survey = get_survey_or_404(survey_id)
@@ -46,11 +46,13 @@ def change_survey(survey_id: int) -> Any:
 
 
 @bp.get("/surveys")
+@requires(Permission.READ)
 def list_surveys() -> Any:
     rows = db.session.scalars(select(Survey).order_by(Survey.id))
     return jsonify({"data": [survey_out(s) for s in rows], "next_cursor": None})
 
 
 @bp.get("/surveys/<int:survey_id>")
+@requires(Permission.READ)
 def get_survey(survey_id: int) -> Any:
     return jsonify(survey_out(get_survey_or_404(survey_id)))

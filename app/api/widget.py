@@ -15,11 +15,12 @@ from flask import current_app, jsonify, request
 from pydantic import Field, StringConstraints
 
 from app import clock
+from app.access import Permission, requires
 from app.api import bp, parse_body
-from app.api.auth import require_admin
 from app.api.schemas import Strict, Text255
 from app.api.surveys import get_survey_or_404
 from app.api.transaction import write
+from app.audit.services import record
 from app.errors import AppError
 from app.policy.widget import DEFAULT_POSITION, MAX_ORIGINS, LookError, normalize_look
 from app.services.widget_keys import (
@@ -58,7 +59,7 @@ def _base() -> str:
 
 
 @bp.post("/widget/keys")
-@require_admin
+@requires(Permission.MANAGE)
 @write
 def create_widget_key() -> Any:
     data = parse_body(WidgetKeyIn)
@@ -67,19 +68,19 @@ def create_widget_key() -> Any:
 
 
 @bp.get("/widget/keys")
-@require_admin
+@requires(Permission.MANAGE)
 def list_widget_keys() -> Any:
     return jsonify({"data": [key_json(k, _base()) for k in list_keys()], "next_cursor": None})
 
 
 @bp.get("/widget/keys/<int:key_id>")
-@require_admin
+@requires(Permission.MANAGE)
 def get_widget_key(key_id: int) -> Any:
     return jsonify(key_json(get_key(key_id), _base()))
 
 
 @bp.put("/widget/keys/<int:key_id>/origins")
-@require_admin
+@requires(Permission.MANAGE)
 @write
 def set_widget_key_origins(key_id: int) -> Any:
     key = get_key(key_id)
@@ -88,7 +89,7 @@ def set_widget_key_origins(key_id: int) -> Any:
 
 
 @bp.post("/widget/keys/<int:key_id>/rotate")
-@require_admin
+@requires(Permission.MANAGE)
 @write
 def rotate_widget_key(key_id: int) -> Any:
     key = get_key(key_id)
@@ -98,7 +99,7 @@ def rotate_widget_key(key_id: int) -> Any:
 
 
 @bp.post("/widget/keys/<int:key_id>/revoke")
-@require_admin
+@requires(Permission.MANAGE)
 @write
 def revoke_widget_key(key_id: int) -> Any:
     return jsonify(key_json(revoke_key(get_key(key_id), clock.now()), _base()))
@@ -114,20 +115,24 @@ def _look_json(survey_id: int, look: dict[str, Any] | None) -> dict[str, Any]:
 
 
 @bp.get("/surveys/<int:survey_id>/widget")
+@requires(Permission.READ)
 def get_survey_widget(survey_id: int) -> Any:
     survey = get_survey_or_404(survey_id)
     return jsonify(_look_json(survey.id, survey.widget))
 
 
 @bp.put("/surveys/<int:survey_id>/widget")
-@require_admin
+@requires(Permission.MANAGE)
 @write
 def set_survey_widget(survey_id: int) -> Any:
     survey = get_survey_or_404(survey_id)
     data = parse_body(WidgetLookIn)
+    before = _look_json(survey.id, survey.widget)
     try:
         survey.widget = normalize_look(data.theme, data.position)
     except LookError as exc:
         raise AppError(str(exc), field=exc.field) from exc
     survey.updated_at = clock.now()
-    return jsonify(_look_json(survey.id, survey.widget))
+    after = _look_json(survey.id, survey.widget)
+    record("survey.widget_changed", "survey", survey.id, before=before, after=after)
+    return jsonify(after)

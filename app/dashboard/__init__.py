@@ -1,6 +1,5 @@
 """A read-only dashboard for customer-success teams: NPS by role, account, channel and over
-time, the response rate, and what people said. Staff sign in with their API key; the session
-keeps only the key's id (signed cookie) and is checked against the database on every page."""
+time, the response rate, and what people said. Staff sign in as themselves (``app.staff``)."""
 
 from __future__ import annotations
 

@@ -1,70 +1,28 @@
-"""Dashboard pages: sign in with an API key, then the overview and the responses."""
+"""Dashboard pages: the overview and the responses (signing in: ``app.staff.views``)."""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, render_template, request
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app import clock
-from app.api.auth import hash_key
+from app.access import Permission, requires
 from app.dashboard.charts import Point, nps_trend, split_bar
 from app.db import db
-from app.models import ApiKey, Response, Survey
+from app.models import Response, Survey
 from app.reports import GroupBy, ReportFilter, nps_report, response_filters
 from app.vocabulary import Category, Role
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
 PERIODS = {"90d": ("Last 90 days", 90), "12m": ("Last 12 months", 365), "all": ("All time", None)}
-SESSION_KEY = "sounding_api_key_id"
-
-
-def current_key() -> ApiKey | None:
-    """The API key the dashboard session was opened with, while it is not revoked."""
-    key_id = session.get(SESSION_KEY)
-    if not isinstance(key_id, int):
-        return None
-    key = db.session.get(ApiKey, key_id)
-    return key if key is not None and key.revoked_at is None else None
-
-
-def signed_in(view: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if current_key() is None:
-            return redirect(url_for("dashboard.sign_in", next=request.full_path))
-        return view(*args, **kwargs)
-
-    return wrapper
-
-
-@bp.route("/sign-in", methods=["GET", "POST"])
-def sign_in() -> Any:
-    error = None
-    if request.method == "POST":
-        key = db.session.scalar(
-            select(ApiKey).where(ApiKey.key_hash == hash_key(request.form.get("key", "").strip()))
-        )
-        if key is None or key.revoked_at is not None:
-            error = "That key is not valid. Use an API key from `sounding create-api-key`."
-        else:
-            session.clear()
-            session[SESSION_KEY] = key.id
-            target = request.args.get("next") or ""
-            return redirect(target if target.startswith("/dashboard") else url_for(".overview"))
-    return render_template("dashboard/sign_in.html", error=error), 401 if error else 200
-
-
-@bp.post("/sign-out")
-def sign_out() -> Any:
-    session.clear()
-    return redirect(url_for(".sign_in"))
+#: Pages that any signed-in staff member may read. (Kept for pages written before
+#: ``app.access``; new pages declare ``@requires(Permission.X)`` themselves.)
+signed_in = requires(Permission.READ)
 
 
 def _filters() -> tuple[ReportFilter, dict[str, Any]]:

@@ -17,6 +17,7 @@ from typing import Any
 from flask import Blueprint, Flask, current_app, jsonify, request
 
 from app import clock
+from app.access import public
 from app.config import ConfigError
 from app.db import db
 from app.errors import AppError, Forbidden
@@ -28,6 +29,7 @@ _EXTENSION = "sounding.sendgrid_webhook"
 
 
 @bp.post("/hooks/sendgrid")
+@public
 def events() -> Any:
     verifier: SendGridWebhookVerifier | None = current_app.extensions.get(_EXTENSION)
     if verifier is None:

@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
 from app import clock
+from app.access import public
 from app.db import db
 from app.errors import AppError, Forbidden
 from app.services.sms_replies import ReplyResult, apply_delivery_update, handle_reply
@@ -93,6 +94,7 @@ def reply_to(inbound: InboundSms) -> ReplyResult:
 
 
 @bp.post("/sms")
+@public
 def incoming_text() -> Any:
     form = signed_form()
     try:
@@ -104,6 +106,7 @@ def incoming_text() -> Any:
 
 
 @bp.post("/status")
+@public
 def delivery_status() -> Any:
     form = signed_form()
     try:

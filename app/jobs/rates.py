@@ -15,29 +15,17 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from limits import RateLimitItem, parse
-from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import select, update
 
 from app.db import db
 from app.models import Invitation
 from app.policy import lifecycle
+from app.ratelimit import limiter
 from app.vocabulary import Channel
 from channels.base import Step
 
-_EXTENSION = "sounding.rates"
 #: When nothing says when capacity returns, try again after this long.
 _FALLBACK = timedelta(seconds=1)
-
-
-def _limiter() -> MovingWindowRateLimiter:
-    app = current_app
-    limiter = app.extensions.get(_EXTENSION)
-    if limiter is None:
-        url = app.config.get("REDIS_URL") or "memory://"
-        limiter = MovingWindowRateLimiter(storage_from_string(url))
-        app.extensions[_EXTENSION] = limiter
-    return limiter
 
 
 def _limits(channel: Channel) -> list[tuple[RateLimitItem, str]]:
@@ -58,20 +46,20 @@ def acquire(channel: Channel, wanted: int) -> tuple[int, float | None]:
     granted, and (when fewer) the epoch second at which more capacity returns."""
     if wanted <= 0:
         return 0, None
-    limiter = _limiter()
+    counter = limiter()
     windows = _limits(channel)
-    stats = [limiter.get_window_stats(item, key) for item, key in windows]
+    stats = [counter.get_window_stats(item, key) for item, key in windows]
     granted = min([wanted, *(s.remaining for s in stats)])
     if granted > 0:
         for item, key in windows:
-            if not limiter.hit(item, key, cost=granted):
+            if not counter.hit(item, key, cost=granted):
                 # Another worker took the room meanwhile; what this one took stays taken
                 # (under-sending is safe, over-sending is not).
                 granted = 0
                 break
     if granted >= wanted:
         return granted, None
-    after = [limiter.get_window_stats(item, key) for item, key in windows]
+    after = [counter.get_window_stats(item, key) for item, key in windows]
     return granted, max(s.reset_time for s in after)
 
 

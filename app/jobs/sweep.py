@@ -59,9 +59,18 @@ def sweep() -> dict[str, int]:
     }
     db.session.commit()
     stats["enqueued"] = enqueue_due(now)
+    stats["staff_emails_requeued"] = _requeue_staff_emails(now)
     if any(stats.values()):
         log.info("sweep: %s", stats)
     return stats
+
+
+def _requeue_staff_emails(now: datetime) -> int:
+    from app.staff.mail import requeue_lost
+
+    found = requeue_lost(now)
+    db.session.commit()
+    return found
 
 
 def release_unsent_claims(now: datetime) -> int:

@@ -1,5 +1,6 @@
 """All models, imported here so their tables are on the metadata."""
 
+from app.audit.models import AuditEntry
 from app.models.access import ApiKey, IdempotencyRecord
 from app.models.cadence import CadencePolicy, Decision, DeferredAsk, WidgetDisplay
 from app.models.email import ProviderEvent, ScoreClick
@@ -12,12 +13,14 @@ from app.models.suppressions import Suppression
 from app.models.surveys import DEFAULT_FOLLOW_UP, Survey
 from app.models.triggers import Campaign, PersonEvent, SurveyTrigger
 from app.models.widget import WidgetKey
+from app.staff.models import StaffEmail, StaffSession, StaffToken
 
 __all__ = [
     "DEFAULT_FOLLOW_UP",
     "OPEN_STATUSES",
     "Account",
     "ApiKey",
+    "AuditEntry",
     "CadencePolicy",
     "Campaign",
     "Decision",
@@ -32,6 +35,9 @@ __all__ = [
     "Response",
     "ScoreClick",
     "SmsReply",
+    "StaffEmail",
+    "StaffSession",
+    "StaffToken",
     "StaffUser",
     "Suppression",
     "Survey",

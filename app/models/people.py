@@ -14,7 +14,8 @@ from app.vocabulary import Role, StaffRole
 
 
 class StaffUser(db.Model):
-    """An admin or a customer-success manager; a CSM sends surveys under their own name."""
+    """An admin, a customer-success manager or an analyst; a CSM sends surveys under their own
+    name. Deactivated, never deleted (the audit log names them)."""
 
     __tablename__ = "staff_user"
 
@@ -25,6 +26,14 @@ class StaffUser(db.Model):
     sender_name: Mapped[str | None] = mapped_column(String(255))
     sender_email: Mapped[str | None] = mapped_column(String(320))
     created_at: Mapped[datetime]
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    """argon2 hash; None until they set a password (an invitation, SSO only)."""
+    password_changed_at: Mapped[datetime | None]
+    deactivated_at: Mapped[datetime | None]
+
+    @property
+    def is_active(self) -> bool:
+        return self.deactivated_at is None
 
     @property
     def from_name(self) -> str:

@@ -26,6 +26,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from werkzeug.wrappers import Response as WsgiResponse
 
 from app import clock, links
+from app.access import public
 from app.db import db
 from app.models import Invitation, Response
 from app.policy.deadlines import closes_on
@@ -109,6 +110,7 @@ def _render(
 
 
 @bp.get("/s/<token>")
+@public
 def show(token: str) -> Any:
     invitation, page = _load(token)
     if page is not None:
@@ -139,6 +141,7 @@ def _score_from(raw: str | None) -> int | None:
 
 
 @bp.post("/s/<token>")
+@public
 def answer(token: str) -> Any:
     form = request.form  # read first: a body over MAX_CONTENT_LENGTH is a friendly 413
     invitation, page = _load(token)
@@ -188,6 +191,7 @@ def answer(token: str) -> Any:
 
 
 @bp.get("/s/<token>/thanks")
+@public
 def thanks(token: str) -> Any:
     try:
         link = links.read_survey_token(token)

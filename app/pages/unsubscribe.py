@@ -13,6 +13,7 @@ from typing import Any
 from flask import Blueprint, render_template
 
 from app import clock, links
+from app.access import public
 from app.db import db
 from app.services.suppressions import is_suppressed, suppress
 from app.vocabulary import SuppressionKind, SuppressionReason
@@ -30,6 +31,7 @@ def _address(token: str) -> str | None:
 
 
 @bp.get("/u/<token>")
+@public
 def confirm(token: str) -> Any:
     address = _address(token)
     if address is None:
@@ -39,6 +41,7 @@ def confirm(token: str) -> Any:
 
 
 @bp.post("/u/<token>")
+@public
 def unsubscribe(token: str) -> Any:
     address = _address(token)
     if address is None:

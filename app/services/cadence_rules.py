@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app.audit.services import record
 from app.db import db
 from app.models.cadence import CadencePolicy
 from app.policy.rules import CadenceOverrides, CadenceRules
@@ -73,6 +74,13 @@ def set_survey_overrides(survey_id: int, data: Mapping[str, Any], now: datetime)
 
 def _save(survey_id: int | None, rules: dict[str, Any], now: datetime) -> None:
     row = _row(survey_id)
+    record(
+        "cadence.changed",
+        "survey" if survey_id is not None else "workspace",
+        survey_id,
+        before=dict(row.rules) if row is not None else None,
+        after=rules,
+    )
     if row is None:
         db.session.add(CadencePolicy(survey_id=survey_id, rules=rules, updated_at=now))
     else:

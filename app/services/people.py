@@ -20,15 +20,20 @@ class AccountRef:
     name: str | None
 
 
-def upsert_account(ref: AccountRef, now: datetime) -> Account:
-    """Find the account by external id (else by exact name) and update its name, or create it."""
-    account = None
+def find_account(ref: AccountRef) -> Account | None:
+    """The account by external id, else by exact name."""
     if ref.external_id:
-        account = db.session.scalar(select(Account).where(Account.external_id == ref.external_id))
-    elif ref.name:
-        account = db.session.scalar(
+        return db.session.scalar(select(Account).where(Account.external_id == ref.external_id))
+    if ref.name:
+        return db.session.scalar(
             select(Account).where(Account.name == ref.name).order_by(Account.id).limit(1)
         )
+    return None
+
+
+def upsert_account(ref: AccountRef, now: datetime) -> Account:
+    """Find the account by external id (else by exact name) and update its name, or create it."""
+    account = find_account(ref)
     if account is None:
         account = Account(
             external_id=ref.external_id, name=ref.name or ref.external_id or "", created_at=now
@@ -41,6 +46,18 @@ def upsert_account(ref: AccountRef, now: datetime) -> Account:
 
 
 UPDATABLE = ("email", "phone", "name", "role", "timezone", "locale", "properties", "signed_up_at")
+
+
+def find_person(fields: dict[str, Any]) -> Person | None:
+    """The person an upsert of ``fields`` would update: by external id, else by email."""
+    person = None
+    if fields.get("external_id"):
+        person = db.session.scalar(
+            select(Person).where(Person.external_id == fields["external_id"])
+        )
+    if person is None and fields.get("email"):
+        person = db.session.scalar(select(Person).where(Person.email == fields["email"]))
+    return person
 
 
 def upsert_person(fields: dict[str, Any], now: datetime) -> tuple[Person, bool]:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from flask import current_app
 
 from app import email_templates
+from app.audit.services import record
 from app.db import db
 from app.errors import AppError
 from app.models import Survey
@@ -65,6 +67,15 @@ def _channels(values: Iterable[Channel] | None) -> dict[str, list[str]]:
     return {"enabled": [c.value for c in dict.fromkeys(values or [])]}
 
 
+def audited(survey: Survey) -> dict[str, Any]:
+    """What the audit log keeps of a survey: every field, email templates included."""
+    return {
+        column.key: getattr(survey, column.key)
+        for column in Survey.__table__.columns
+        if column.key not in ("created_at", "updated_at")
+    }
+
+
 def create_survey(fields: dict[str, object], now: datetime) -> Survey:
     """A new survey from validated ``SurveyIn`` fields (all of them, defaults included)."""
     values = dict(fields)
@@ -77,12 +88,14 @@ def create_survey(fields: dict[str, object], now: datetime) -> Survey:
     check_templates(survey, fields)
     db.session.add(survey)
     db.session.flush()
+    record("survey.created", "survey", survey.id, after=audited(survey))
     return survey
 
 
 def change_survey(survey: Survey, changes: dict[str, object], now: datetime) -> Survey:
     """Apply the validated ``SurveyPatch`` fields in ``changes``; refused as a whole (the
     caller's transaction rolls back) when the survey they make is not consistent."""
+    before = audited(survey)
     for name, value in changes.items():
         if name == "channels":
             value = _channels(value)  # type: ignore[arg-type]
@@ -106,6 +119,7 @@ def change_survey(survey: Survey, changes: dict[str, object], now: datetime) -> 
     if "opens_at" in changes and survey.opens_at is not None:
         hold_until_open(survey.id, survey.opens_at, now)
     survey.updated_at = now
+    record("survey.updated", "survey", survey.id, before=before, after=audited(survey))
     return survey
 
 

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from app.audit.services import record
 from app.db import db
 from app.errors import AppError, NotFound
 from app.models import WidgetKey
@@ -40,7 +41,18 @@ def create_key(name: str | None, origins: Iterable[str], now: datetime) -> Widge
     )
     db.session.add(key)
     db.session.flush()
+    record("widget_key.created", "widget_key", key.id, after=_audited(key))
     return key
+
+
+def _audited(key: WidgetKey) -> dict[str, object]:
+    """What the audit log keeps of a widget key (never its secret)."""
+    return {
+        "name": key.name,
+        "public_key": key.public_key,
+        "allowed_origins": list(key.allowed_origins or []),
+        "revoked": key.revoked_at is not None,
+    }
 
 
 def get_key(key_id: int) -> WidgetKey:
@@ -64,7 +76,9 @@ def active_key(public_key: object) -> WidgetKey | None:
 
 
 def set_origins(key: WidgetKey, origins: Iterable[str]) -> WidgetKey:
+    before = _audited(key)
     key.allowed_origins = _origins(origins, "allowed_origins")
+    record("widget_key.origins_changed", "widget_key", key.id, before=before, after=_audited(key))
     return key
 
 
@@ -79,11 +93,20 @@ def rotate_secret(key: WidgetKey, now: datetime, grace: timedelta = DEFAULT_GRAC
     key.previous_secret_until = now + grace if grace > timedelta(0) else None
     key.secret = SECRET_PREFIX + secrets.token_urlsafe(32)
     key.rotated_at = now
+    record(
+        "widget_key.rotated",
+        "widget_key",
+        key.id,
+        after={"grace_hours": grace / timedelta(hours=1)},
+    )
     return key
 
 
 def revoke_key(key: WidgetKey, now: datetime) -> WidgetKey:
-    key.revoked_at = key.revoked_at or now
+    if key.revoked_at is None:
+        before = _audited(key)
+        key.revoked_at = now
+        record("widget_key.revoked", "widget_key", key.id, before=before, after=_audited(key))
     return key
 
 

@@ -19,6 +19,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import escape
 
 from app import clock
+from app.access import public
 from app.db import db
 from app.errors import AppError
 from app.models import DEFAULT_FOLLOW_UP, Survey, WidgetKey
@@ -84,6 +85,7 @@ def _banner(key: WidgetKey, user: str, has_survey: bool) -> str:
 
 
 @bp.get("/widget")
+@public
 def page() -> Any:
     user = request.args.get("user", DEMO_USER)
     if not _USER.match(user):
@@ -100,6 +102,7 @@ def page() -> Any:
 
 
 @bp.post("/widget/survey")
+@public
 def create_survey() -> Any:
     """A survey shown by the widget (and sent by email, SMS or link), with the defaults."""
     now = clock.now()

@@ -24,43 +24,16 @@ from typing import Any
 
 from flask import Response, current_app, g, jsonify, request
 from limits import parse
-from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
 
+from app.access.network import client_ip
 from app.errors import AppError, Forbidden
 from app.models import WidgetKey
+from app.ratelimit import limiter
 from app.services.widget_keys import active_key, origin_allowed_anywhere
 from app.widget_api import bp
 
-_EXTENSION = "sounding.widget_rates"
 SCRIPT_ENDPOINT = "widget.script"
 PREFLIGHT_MAX_AGE = 600
-
-
-def _limiter() -> MovingWindowRateLimiter:
-    app = current_app
-    limiter = app.extensions.get(_EXTENSION)
-    if limiter is None:
-        limiter = MovingWindowRateLimiter(
-            storage_from_string(app.config.get("REDIS_URL") or "memory://")
-        )
-        app.extensions[_EXTENSION] = limiter
-    return limiter
-
-
-def client_ip() -> str:
-    """The client's address: with ``TRUSTED_PROXY_HOPS`` = N proxies in front, the address
-    the outermost of them saw (N-th from the right in ``X-Forwarded-For``)."""
-    hops = int(current_app.config.get("TRUSTED_PROXY_HOPS") or 0)
-    if hops > 0:
-        forwarded = [
-            part.strip()
-            for part in ",".join(request.headers.getlist("X-Forwarded-For")).split(",")
-            if part.strip()
-        ]
-        if len(forwarded) >= hops:
-            return forwarded[-hops]
-    return request.remote_addr or "-"
 
 
 def _json_body() -> Any:
@@ -98,10 +71,10 @@ def _preflight(origin: str | None) -> Response:
 def _rate_limited(key: WidgetKey | None) -> Response | None:
     item = parse(current_app.config.get("WIDGET_RATE_LIMIT") or "600/minute")
     bucket = (str(key.id) if key is not None else "no-key", client_ip())
-    limiter = _limiter()
-    if limiter.hit(item, "widget", *bucket):
+    counter = limiter()
+    if counter.hit(item, "widget", *bucket):
         return None
-    reset_at = limiter.get_window_stats(item, "widget", *bucket).reset_time
+    reset_at = counter.get_window_stats(item, "widget", *bucket).reset_time
     retry_after = max(1, math.ceil(reset_at - time.time()))
     error = AppError(
         f"Too many widget requests from this address; try again in {retry_after} s.",

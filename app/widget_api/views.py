@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app import clock
+from app.access import public
 from app.api import parse_body
 from app.db import db
 from app.errors import AppError, Forbidden, NotFound, Unauthorized
@@ -86,6 +87,7 @@ def _script() -> _Script:
 
 
 @bp.get("/sounding.js")
+@public
 def script() -> Response:
     asset = _script()
     gzipped = request.accept_encodings["gzip"] > 0
@@ -256,6 +258,7 @@ def _survey_answer(person: Person, chosen: Any) -> dict[str, Any]:
 
 
 @bp.post("/check")
+@public
 @widget_write
 def check() -> Any:
     """Identify the person (upsert) and answer with the survey to show now, or null."""
@@ -269,6 +272,7 @@ def check() -> Any:
 
 
 @bp.post("/events")
+@public
 @widget_write
 def event() -> Any:
     """Record the person's event (event rules of every channel see it) and answer with a
@@ -284,6 +288,7 @@ def event() -> Any:
 
 
 @bp.post("/dismissals")
+@public
 @widget_write
 def dismissal() -> Any:
     body = _body()
@@ -295,6 +300,7 @@ def dismissal() -> Any:
 
 
 @bp.post("/responses")
+@public
 @widget_write
 def response() -> Any:
     body = _body()

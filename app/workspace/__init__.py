@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask, redirect, render_template, url_for
-from flask_wtf.csrf import CSRFError
+from flask import Flask, redirect, url_for
 
 
 def init_app(app: Flask) -> None:
+    from app.access import current_principal, public
     from app.workspace import accounts, cadence, people, surveys, widget_keys
     from app.workspace.access import who
     from app.workspace.cadence.forms import show_rule
@@ -27,19 +27,9 @@ def init_app(app: Flask) -> None:
     app.add_template_global(show_rule, "show")
 
     @app.get("/")
+    @public
     def home() -> Any:
+        """The dashboard; signing in first when nobody is."""
+        if current_principal() is None:
+            return redirect(url_for("staff.sign_in"))
         return redirect(url_for("dashboard.overview"))
-
-    @app.errorhandler(CSRFError)
-    def csrf_failed(error: CSRFError) -> Any:
-        return (
-            render_template(
-                "error.html",
-                title="This form has expired",
-                message=(
-                    "The page you sent it from was open too long, or was changed on the way. "
-                    "Nothing was saved. Go back, reload the page and try again."
-                ),
-            ),
-            400,
-        )

@@ -1,18 +1,18 @@
-"""Who may use a workspace page, and who is signed in.
+"""Who is signed in, and the rows a workspace page may show them.
 
-Every workspace view is wrapped by :func:`page`, the one place that says how a page is
-protected (today the dashboard's sign-in; each route names the permission it needs so the
-staff roles mechanism can enforce it)."""
+Each workspace route declares what it needs with ``app.access.requires`` (the one mechanism
+for pages and API alike); a CSM reaches only their accounts' people (``app.access.scope``),
+and anything outside that reach is a 404 here too."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from flask import abort, request
 
-from app.dashboard.views import current_key, signed_in
+from app.access import current_principal
+from app.access.roles import ROLE_LABELS
 from app.db import db
 
 T = TypeVar("T")
@@ -25,25 +25,16 @@ class Who:
     email: str | None
 
 
-def page(permission: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Protect a workspace view; ``permission`` is what it needs (e.g. ``"surveys.write"``)."""
-
-    def wrap(view: Callable[..., Any]) -> Callable[..., Any]:
-        protected = signed_in(view)
-        protected.permission = permission  # type: ignore[attr-defined]
-        return protected
-
-    return wrap
-
-
 def who() -> Who:
-    key = current_key()
-    if key is None:
+    principal = current_principal()
+    if principal is None:
         return Who("Not signed in", "", None)
-    staff = key.staff_user
-    if staff is not None:
-        return Who(staff.name, f"{staff.role.value} · {staff.email}", staff.email)
-    return Who(key.name, f"{key.role.value} key {key.prefix}…", None)
+    label = ROLE_LABELS[principal.role]
+    if principal.staff is not None:
+        return Who(
+            principal.staff.name, f"{label} · {principal.staff.email}", principal.staff.email
+        )
+    return Who(principal.name, label, None)
 
 
 def found(model: type[T], ident: int) -> T:

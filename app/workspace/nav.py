@@ -1,5 +1,6 @@
 """The workspace's one navigation: every page under /dashboard, in the order people look for
-them. A page another part of Sounding has not added yet (its path has no route) is left out."""
+them, each with the permission it needs. A page another part of Sounding has not added yet
+(its path has no route) is left out."""
 
 from __future__ import annotations
 
@@ -9,26 +10,30 @@ from flask import current_app, request
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 
+from app.access import Permission, current_principal
+
 
 @dataclass(frozen=True, slots=True)
 class Link:
     label: str
     path: str
     group: str
+    permission: Permission = Permission.READ
 
 
 LINKS = (
     Link("Overview", "/dashboard/", "Results"),
     Link("Responses", "/dashboard/responses", "Results"),
     Link("Surveys", "/dashboard/surveys", "Program"),
-    Link("Cadence", "/dashboard/cadence", "Program"),
+    Link("Cadence", "/dashboard/cadence", "Program", Permission.MANAGE),
     Link("People", "/dashboard/people", "Customers"),
     Link("Accounts", "/dashboard/accounts", "Customers"),
     Link("Cases", "/dashboard/cases", "Customers"),
-    Link("Staff", "/dashboard/staff", "Settings"),
-    Link("API keys", "/dashboard/api-keys", "Settings"),
-    Link("Widget keys", "/dashboard/widget-keys", "Settings"),
-    Link("Audit log", "/dashboard/audit-log", "Settings"),
+    Link("Staff", "/dashboard/staff", "Settings", Permission.MANAGE),
+    Link("API keys", "/dashboard/api-keys", "Settings", Permission.OWN_KEYS),
+    Link("Widget keys", "/dashboard/widget-keys", "Settings", Permission.MANAGE),
+    Link("Audit log", "/dashboard/audit-log", "Settings", Permission.MANAGE),
+    Link("My account", "/dashboard/account", "Settings", Permission.SIGNED_IN),
 )
 
 
@@ -44,11 +49,13 @@ def _routed(path: str) -> bool:
 
 
 def navigation() -> list[tuple[str, list[tuple[Link, bool]]]]:
-    """The groups of links that have a page, each link with whether it is the current page."""
+    """The groups of links that have a page the signed-in staff member may open, each link
+    with whether it is the current page (a CSM never sees an admin-only page's link)."""
     here = request.path
+    principal = current_principal()
     groups: dict[str, list[tuple[Link, bool]]] = {}
     for link in LINKS:
-        if not _routed(link.path):
+        if principal is None or not principal.can(link.permission) or not _routed(link.path):
             continue
         current = (
             here == link.path

@@ -2,14 +2,14 @@
 any part of their email, name or external id (trigram indexes on PostgreSQL)
 
 Revision ID: 0008_workspace
-Revises: 0007_widget
+Revises: 0008_staff_accounts
 
 """
 from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0008_workspace'
-down_revision = '0007_widget'
+down_revision = '0008_staff_accounts'
 branch_labels = None
 depends_on = None
 

@@ -289,9 +289,10 @@ def test_paused_survey_sends_nothing(api: Api, app: Flask) -> None:
 
 def test_sender_and_csm_keys(api: Api, app: Flask) -> None:
     survey = new_survey(api)
-    person = new_person(api)
     carla = Api(app.test_client(), issue_test_key(app, "csm", "carla@acme.example"))
     issue_test_key(app, "csm", "dave@acme.example")
+    # Carla's customer: a CSM reaches only the people of the accounts they own.
+    person = new_person(api, account={"external_id": "globex", "csm": "carla@acme.example"})
     base = {"survey_id": survey["id"], "person_id": person["id"], "channel": "link"}
 
     refused(carla, app, "403 sender forbidden", {**base, "sender": "dave@acme.example"})

@@ -11,8 +11,9 @@ from app import create_app
 from app.clock import install
 from app.db import db
 from app.models import ApiKey, Invitation, OutboxMessage, Person, Response
-from tests.support.api import Api
+from tests.support.api import Api, issue_test_key
 from tests.support.settings import TEST_SETTINGS
+from tests.support.staff import sign_in
 
 
 def test_create_admin_key_prints_a_working_key(app: Flask, runner: FlaskCliRunner) -> None:
@@ -80,10 +81,13 @@ def test_demo_builds_a_year_of_realistic_data_on_sqlite(tmp_path: Path, clock) -
     install(app, clock)
     result = app.test_cli_runner().invoke(args=["demo", "--no-serve"])
     assert result.exit_code == 0, result.output
-    assert "Admin API key" in result.output
-    key = next(
-        line.strip() for line in result.output.splitlines() if line.strip().startswith("snd_")
-    )
+    assert "Sign in at http://127.0.0.1:5000/dashboard/sign-in" in result.output
+    email = result.output.split("Email:", 1)[1].split()[0]
+    password = result.output.split("Password:", 1)[1].split()[0]
+    client = app.test_client()
+    sign_in(client, email, password)
+    assert "Signed in as Alex Admin" in client.get("/dashboard/").get_data(as_text=True)
+    key = issue_test_key(app, "admin")
     with app.app_context():
         assert 45 <= db.session.query(Person).count() <= 60
         assert db.session.query(Response).count() > 50

@@ -1,4 +1,4 @@
-"""The read-only dashboard: signing in with an API key, the overview and the responses."""
+"""The read-only dashboard: the overview and the responses (signing in: tests/staff)."""
 
 from __future__ import annotations
 
@@ -9,19 +9,10 @@ from flask.testing import FlaskClient
 
 from app.clock import FrozenClock
 from app.db import db
-from app.models import Account, ApiKey, Invitation, Person, Response, Survey
+from app.models import Account, Invitation, Person, Response, Survey
 from app.policy.nps import category
 from app.vocabulary import Channel, InvitationStatus, Role, Trigger
-from tests.support.api import csrf_token
-
-
-def _sign_in(client: FlaskClient, key: str) -> None:
-    page = client.get("/dashboard/sign-in")
-    response = client.post(
-        "/dashboard/sign-in",
-        data={"key": key, "csrf_token": csrf_token(page.get_data(as_text=True))},
-    )
-    assert response.status_code == 302
+from tests.support.staff import make_staff, sign_in
 
 
 def _answers(app: Flask, clock: FrozenClock) -> None:
@@ -81,35 +72,16 @@ def _answers(app: Flask, clock: FrozenClock) -> None:
         db.session.commit()
 
 
-def test_pages_need_a_signed_in_key(client: FlaskClient) -> None:
+def test_pages_need_a_signed_in_staff_member(client: FlaskClient) -> None:
     response = client.get("/dashboard/")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/dashboard/sign-in")
 
 
-def test_a_wrong_key_is_refused_with_a_friendly_page(client: FlaskClient) -> None:
-    page = client.get("/dashboard/sign-in")
-    response = client.post(
-        "/dashboard/sign-in",
-        data={"key": "snd_wrong", "csrf_token": csrf_token(page.get_data(as_text=True))},
-    )
-    assert response.status_code == 401
-    assert "That key is not valid" in response.get_data(as_text=True)
-    assert client.get("/dashboard/").status_code == 302
-
-
-def test_sign_in_needs_the_csrf_token(client: FlaskClient, admin_key: str) -> None:
-    response = client.post("/dashboard/sign-in", data={"key": admin_key})
-    assert response.status_code == 400
-    assert "text/html" in response.content_type
-    assert client.get("/dashboard/").status_code == 302
-
-
-def test_overview_shows_the_figures(
-    app: Flask, clock: FrozenClock, client: FlaskClient, admin_key: str
-) -> None:
+def test_overview_shows_the_figures(app: Flask, clock: FrozenClock, client: FlaskClient) -> None:
     _answers(app, clock)
-    _sign_in(client, admin_key)
+    make_staff(app, "admin", "ada@acme.example")
+    sign_in(client, "ada@acme.example")
     html = client.get("/dashboard/").get_data(as_text=True)
     assert "NPS by month" in html
     assert '<div class="big">+0</div>' in html  # 1 promoter, 1 passive, 1 detractor
@@ -120,23 +92,11 @@ def test_overview_shows_the_figures(
     assert '<div class="big">+100</div>' in executives
 
 
-def test_responses_filter_by_category(
-    app: Flask, clock: FrozenClock, client: FlaskClient, admin_key: str
-) -> None:
+def test_responses_filter_by_category(app: Flask, clock: FrozenClock, client: FlaskClient) -> None:
     _answers(app, clock)
-    _sign_in(client, admin_key)
+    make_staff(app, "admin", "ada@acme.example")
+    sign_in(client, "ada@acme.example")
     html = client.get("/dashboard/responses?category=detractor").get_data(as_text=True)
     assert "Exports time out" in html and "Love the reports" not in html
     # Unknown filter values are ignored, not errors.
     assert client.get("/dashboard/responses?category=x&period=zz&role=ceo").status_code == 200
-
-
-def test_a_revoked_key_ends_the_session(
-    app: Flask, clock: FrozenClock, client: FlaskClient, admin_key: str
-) -> None:
-    _sign_in(client, admin_key)
-    assert client.get("/dashboard/").status_code == 200
-    with app.app_context():
-        db.session.query(ApiKey).update({"revoked_at": clock.now()})
-        db.session.commit()
-    assert client.get("/dashboard/").status_code == 302

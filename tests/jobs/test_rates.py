@@ -10,9 +10,10 @@ from sqlalchemy import select
 from app import create_app
 from app.clock import FrozenClock
 from app.db import db
-from app.jobs.rates import _limiter, acquire
+from app.jobs.rates import acquire
 from app.jobs.sweep import sweep
 from app.models import Invitation, Message, OutboxMessage, Person, Survey
+from app.ratelimit import limiter
 from app.services.invitations import InvitationRequest, create_invitation
 from app.vocabulary import Channel, InvitationStatus, Trigger
 from tests.support.jobs import run_worker
@@ -61,7 +62,7 @@ def test_sms_over_the_sender_rate_waits_for_the_sweep(app: Flask, clock: FrozenC
         assert db.session.query(Message).count() == 2  # nothing claimed for the others
     for expected in (4, 5, 5):
         with app.app_context():
-            _limiter().storage.reset()  # the minute has passed
+            limiter().storage.reset()  # the minute has passed
         clock.advance(minutes=2)
         with app.app_context():
             sweep()

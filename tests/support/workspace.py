@@ -14,17 +14,16 @@ from app.db import db
 from app.models import Account, Invitation, Person, Response, Survey
 from app.policy.nps import category
 from app.vocabulary import Channel, InvitationStatus, Role, Trigger
-from tests.support.api import csrf_token, issue_test_key
+from tests.support.api import csrf_token
+from tests.support.staff import make_staff, sign_in
 
 
 def signed_in(app: Flask, client: FlaskClient, role: str = "admin") -> FlaskClient:
-    key = issue_test_key(app, role, f"{role}@acme.example")
-    page = client.get("/dashboard/sign-in")
-    response = client.post(
-        "/dashboard/sign-in",
-        data={"key": key, "csrf_token": csrf_token(page.get_data(as_text=True))},
-    )
-    assert response.status_code == 302
+    """``client`` signed in with a password as a new staff member with ``role``
+    (``<role>@acme.example``)."""
+    email = f"{role}@acme.example"
+    make_staff(app, role, email)
+    sign_in(client, email)
     return client
 
 

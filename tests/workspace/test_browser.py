@@ -18,8 +18,8 @@ from app.db import db
 from app.models import Account, StaffUser, WidgetKey
 from app.services.cadence_rules import workspace_rules
 from app.vocabulary import Role, StaffRole
-from tests.support.api import issue_test_key
 from tests.support.browser import chromium, serving, watch
+from tests.support.staff import STAFF_PASSWORD, make_staff
 from tests.support.workspace import asked, make_person, make_survey
 
 pytestmark = pytest.mark.slow
@@ -67,9 +67,16 @@ def _data(app: Flask, clock: FrozenClock) -> dict[str, int]:
         return {"survey": survey.id, "person": person.id, "account": account.id}
 
 
-def _sign_in(page: Page, base: str, key: str) -> None:
+def make_admin(app: Flask) -> str:
+    make_staff(app, "admin", "alex@acme.example")
+    return "alex@acme.example"
+
+
+def _sign_in(page: Page, base: str, email: str) -> None:
+    """Sign in with a password on the sign-in page."""
     page.goto(f"{base}/dashboard/sign-in")
-    page.fill("#key", key)
+    page.fill("#email", email)
+    page.fill("#password", STAFF_PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base}/dashboard/")
 
@@ -92,7 +99,7 @@ def test_every_page_is_accessible_and_fits(
     app: Flask, clock: FrozenClock, browser: Browser, sounding: str
 ) -> None:
     ids = _data(app, clock)
-    key = issue_test_key(app, "admin", "alex@acme.example")
+    key = make_admin(app)
     axe = Axe()
     paths = [
         "/dashboard/",
@@ -128,7 +135,7 @@ def test_every_page_is_accessible_and_fits(
 def test_create_a_survey_and_see_its_plan_preview(
     app: Flask, browser: Browser, sounding: str
 ) -> None:
-    key = issue_test_key(app, "admin", "alex@acme.example")
+    key = make_admin(app)
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     _sign_in(page, sounding, key)
     page.goto(f"{sounding}/dashboard/surveys/new")
@@ -152,7 +159,7 @@ def test_change_a_cadence_rule_after_its_dry_run(
     app: Flask, clock: FrozenClock, browser: Browser, sounding: str
 ) -> None:
     _data(app, clock)
-    key = issue_test_key(app, "admin", "alex@acme.example")
+    key = make_admin(app)
     page = browser.new_page(viewport={"width": 375, "height": 800})
     _sign_in(page, sounding, key)
     page.goto(f"{sounding}/dashboard/cadence")

@@ -6,19 +6,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 from wtforms import SelectField
 
+from app.access import Permission, requires, scope
+from app.audit.services import record
 from app.db import db
 from app.models import Account, Person, Response, StaffUser
 from app.policy.nps import NpsFigures
 from app.reports import GroupBy, ReportFilter, nps_report
 from app.services import directory
 from app.vocabulary import Category, StaffRole
-from app.workspace.access import found, page, search_text
+from app.workspace.access import found, search_text
 from app.workspace.forms import show_error
 
 bp = Blueprint(
@@ -46,14 +48,20 @@ def _owner_form(account: Account, formdata: Any = None) -> OwnerForm:
 
 
 def get_account(account_id: int) -> Account:
-    return found(Account, account_id)
+    """The account, if within the signed-in staff member's reach (else a 404)."""
+    account = found(Account, account_id)
+    if not scope.can_reach_account(account):
+        abort(404)
+    return account
 
 
 @bp.get("")
-@page("accounts.read")
+@requires(Permission.READ)
 def index() -> Any:
     search = search_text()
-    result = directory.accounts(search, request.args.get("after", type=int))
+    result = directory.accounts(
+        search, request.args.get("after", type=int), reach=scope.accounts_clause()
+    )
     ids = [a.id for a in result.rows]
     people = dict(
         db.session.execute(
@@ -89,7 +97,12 @@ def _account_page(account: Account, form: OwnerForm, status: int = 200) -> Any:
     # A grouped report's overall figures are its groups' sums: one report gives both.
     figures = nps_report(ReportFilter(account_id=account.id), GroupBy.ROLE)
     by_role = figures["groups"]
-    members = directory.people(None, request.args.get("after", type=int), account_id=account.id)
+    members = directory.people(
+        None,
+        request.args.get("after", type=int),
+        account_id=account.id,
+        reach=scope.people_clause(),
+    )
     answers = list(
         db.session.scalars(
             select(Response)
@@ -114,24 +127,32 @@ def _account_page(account: Account, form: OwnerForm, status: int = 200) -> Any:
 
 
 @bp.get("/<int:account_id>")
-@page("accounts.read")
+@requires(Permission.READ)
 def account(account_id: int) -> Any:
-    found = get_account(account_id)
-    return _account_page(found, _owner_form(found))
+    chosen = get_account(account_id)
+    return _account_page(chosen, _owner_form(chosen))
 
 
 @bp.post("/<int:account_id>/owner")
-@page("accounts.write")
+@requires(Permission.MANAGE)
 def set_owner(account_id: int) -> Any:
-    found = get_account(account_id)
-    form = _owner_form(found, request.form)
+    chosen = get_account(account_id)
+    form = _owner_form(chosen, request.form)
     if form.validate_on_submit():
         csm = db.session.get(StaffUser, int(form.csm.data)) if form.csm.data else None
         if form.csm.data and csm is None:
             show_error(form, "csm", "That staff member does not exist.")
         else:
-            found.csm = csm
+            if chosen.csm_id != (csm.id if csm else None):
+                record(
+                    "account.csm_changed",
+                    "account",
+                    chosen.id,
+                    before={"csm": chosen.csm.email if chosen.csm else None},
+                    after={"csm": csm.email if csm else None},
+                )
+            chosen.csm = csm
             db.session.commit()
-            flash(f"{found.name}'s owner CSM is now {csm.name if csm else 'nobody'}.")
-            return redirect(url_for(".account", account_id=found.id))
-    return _account_page(found, form, 400)
+            flash(f"{chosen.name}'s owner CSM is now {csm.name if csm else 'nobody'}.")
+            return redirect(url_for(".account", account_id=chosen.id))
+    return _account_page(chosen, form, 400)

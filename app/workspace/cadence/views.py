@@ -10,13 +10,13 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from app import clock
+from app.access import Permission, requires
 from app.db import db
 from app.models import Survey
 from app.policy.rules import CadenceOverrides, CadenceRules, InvalidRuleError
 from app.services import cadence_rules
 from app.services.cadence_dry_run import DryRun, dry_run
 from app.vocabulary import Channel, SurveyStatus
-from app.workspace.access import page
 from app.workspace.cadence.forms import RULES, CadenceForm, initial
 from app.workspace.forms import save, sentence, show_error
 from app.workspace.surveys.views import get_survey
@@ -93,7 +93,7 @@ def _chosen_survey() -> Survey | None:
 
 
 @bp.route("", methods=["GET", "POST"])
-@page("cadence.write")
+@requires(Permission.MANAGE)
 def workspace() -> Any:
     current = cadence_rules.workspace_rules()
     form = CadenceForm(data=initial(current.to_dict()))
@@ -113,7 +113,7 @@ def workspace() -> Any:
 
 
 @bp.route("/surveys/<int:survey_id>", methods=["GET", "POST"])
-@page("cadence.write")
+@requires(Permission.MANAGE)
 def survey(survey_id: int) -> Any:
     chosen = get_survey(survey_id)
     overrides = cadence_rules.survey_overrides(survey_id)

@@ -13,6 +13,8 @@ from sqlalchemy.orm import joinedload, selectinload
 from wtforms import SelectField, StringField
 
 from app import clock
+from app.access import Permission, requires, scope
+from app.audit.services import record
 from app.db import db
 from app.errors import AppError
 from app.models import Invitation, Person, Response, Suppression, Survey
@@ -20,7 +22,7 @@ from app.services import directory
 from app.services.cadence import explain, recent_refusals
 from app.services.suppressions import lift, suppress
 from app.vocabulary import Channel, SuppressionKind, SuppressionReason
-from app.workspace.access import found, page, search_text
+from app.workspace.access import search_text
 from app.workspace.forms import blank_to_none, show_error
 
 bp = Blueprint(
@@ -42,14 +44,17 @@ class ExplainForm(FlaskForm):
 
 
 def get_person(person_id: int) -> Person:
-    return found(Person, person_id)
+    """The person, if within the signed-in staff member's reach (else a 404)."""
+    return scope.person_or_404(person_id)
 
 
 @bp.get("")
-@page("people.read")
+@requires(Permission.READ)
 def index() -> Any:
     search = search_text()
-    result = directory.people(search, request.args.get("after", type=int))
+    result = directory.people(
+        search, request.args.get("after", type=int), reach=scope.people_clause()
+    )
     return render_template("workspace/people/index.html", page=result, q=search or "")
 
 
@@ -111,13 +116,13 @@ def _person_page(person: Person, form: SuppressionForm, status: int = 200) -> An
 
 
 @bp.get("/<int:person_id>")
-@page("people.read")
+@requires(Permission.READ)
 def person(person_id: int) -> Any:
     return _person_page(get_person(person_id), SuppressionForm(formdata=None))
 
 
 @bp.post("/<int:person_id>/suppressions")
-@page("suppressions.write")
+@requires(Permission.EDIT_PEOPLE)
 def add_suppression(person_id: int) -> Any:
     person = get_person(person_id)
     form = SuppressionForm()
@@ -129,6 +134,12 @@ def add_suppression(person_id: int) -> Any:
             show_error(form, "kind", f"This person has no {kind.value} address to suppress.")
         else:
             ended = suppress(kind, value, SuppressionReason.MANUAL, clock.now(), form.detail.data)
+            record(
+                "suppression.added",
+                "person",
+                person.id,
+                after={"kind": kind, "value": value, "detail": form.detail.data, "ended": ended},
+            )
             db.session.commit()
             flash(
                 f"{value} is suppressed: nothing more will be sent to it"
@@ -143,7 +154,7 @@ def add_suppression(person_id: int) -> Any:
 
 
 @bp.post("/<int:person_id>/suppressions/<int:suppression_id>/remove")
-@page("suppressions.write")
+@requires(Permission.EDIT_PEOPLE)
 def remove_suppression(person_id: int, suppression_id: int) -> Any:
     person = get_person(person_id)
     form = FlaskForm()
@@ -159,7 +170,9 @@ def remove_suppression(person_id: int, suppression_id: int) -> Any:
             "staff: only a manual suppression can be removed here.",
             code="not_manual",
         )
+    before = {"kind": suppression.kind, "value": suppression.value, "detail": suppression.detail}
     lift(suppression.kind, suppression.value)
+    record("suppression.removed", "person", person.id, before=before)
     db.session.commit()
     flash(f"{suppression.value} may be contacted again.")
     return redirect(url_for(".person", person_id=person.id))

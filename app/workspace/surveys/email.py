@@ -11,8 +11,8 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, TextAreaField
 
 from app import clock, email_templates
+from app.access import Permission, requires
 from app.services import surveys as survey_service
-from app.workspace.access import page
 from app.workspace.forms import save, sentence, show_error
 from app.workspace.surveys.views import bp, get_survey
 from channels.base import Step
@@ -58,7 +58,7 @@ def _rendered(form: EmailForm, question: str) -> dict[str, str] | None:
 
 
 @bp.route("/<int:survey_id>/email", methods=["GET", "POST"])
-@page("surveys.write")
+@requires(Permission.MANAGE)
 def email(survey_id: int) -> Any:
     survey = get_survey(survey_id)
     defaults = email_templates.defaults()

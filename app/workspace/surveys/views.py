@@ -12,6 +12,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from sqlalchemy import select
 
 from app import clock
+from app.access import Permission, requires
 from app.api.schemas import SurveyIn, SurveyPatch
 from app.db import db
 from app.models import Survey
@@ -19,7 +20,7 @@ from app.services import surveys as survey_service
 from app.services.cadence_rules import rules_for
 from app.services.plan_preview import Preview, preview
 from app.vocabulary import Channel, SurveyStatus
-from app.workspace.access import found, page
+from app.workspace.access import found
 from app.workspace.forms import save, validate_with
 from app.workspace.surveys.forms import CHANNEL_LABELS, PreviewForm, SurveyForm
 
@@ -33,7 +34,7 @@ def get_survey(survey_id: int) -> Survey:
 
 
 @bp.get("")
-@page("surveys.read")
+@requires(Permission.READ)
 def index() -> Any:
     rows = db.session.scalars(select(Survey).order_by(Survey.status, Survey.id.desc())).all()
     return render_template(
@@ -70,7 +71,7 @@ def _preview_form() -> PreviewForm:
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@page("surveys.write")
+@requires(Permission.MANAGE)
 def new() -> Any:
     form = SurveyForm()
     if request.method == "GET":
@@ -105,7 +106,7 @@ def new() -> Any:
 
 
 @bp.route("/<int:survey_id>", methods=["GET", "POST"])
-@page("surveys.write")
+@requires(Permission.MANAGE)
 def edit(survey_id: int) -> Any:
     survey = get_survey(survey_id)
     form = SurveyForm(obj=survey)
@@ -139,7 +140,7 @@ def edit(survey_id: int) -> Any:
 
 
 @bp.post("/<int:survey_id>/status")
-@page("surveys.write")
+@requires(Permission.MANAGE)
 def set_status(survey_id: int) -> Any:
     survey = get_survey(survey_id)
     try:

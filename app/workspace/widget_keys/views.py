@@ -13,10 +13,10 @@ from wtforms import IntegerField, StringField, TextAreaField
 from wtforms.validators import InputRequired
 
 from app import clock
+from app.access import Permission, requires
 from app.errors import AppError
 from app.models import WidgetKey
 from app.services import widget_keys
-from app.workspace.access import page
 from app.workspace.forms import blank_to_none, save
 
 bp = Blueprint(
@@ -85,13 +85,13 @@ def _page(
 
 
 @bp.get("")
-@page("widget_keys.read")
+@requires(Permission.MANAGE)
 def index() -> Any:
     return _page()
 
 
 @bp.post("")
-@page("widget_keys.write")
+@requires(Permission.MANAGE)
 def create() -> Any:
     form = KeyForm()
     if form.validate_on_submit():
@@ -107,7 +107,7 @@ def create() -> Any:
 
 
 @bp.post("/<int:key_id>/origins")
-@page("widget_keys.write")
+@requires(Permission.MANAGE)
 def origins(key_id: int) -> Any:
     key = widget_keys.get_key(key_id)
     form = OriginsForm(prefix=f"k{key_id}")
@@ -120,7 +120,7 @@ def origins(key_id: int) -> Any:
 
 
 @bp.post("/<int:key_id>/rotate")
-@page("widget_keys.write")
+@requires(Permission.MANAGE)
 def rotate(key_id: int) -> Any:
     key = widget_keys.get_key(key_id)
     form = RotateForm(prefix=f"r{key_id}")
@@ -139,7 +139,7 @@ def rotate(key_id: int) -> Any:
 
 
 @bp.post("/<int:key_id>/revoke")
-@page("widget_keys.write")
+@requires(Permission.MANAGE)
 def revoke(key_id: int) -> Any:
     key = widget_keys.get_key(key_id)
     form = FlaskForm()
