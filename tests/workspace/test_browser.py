@@ -115,6 +115,11 @@ def test_every_page_is_accessible_and_fits(
         "/dashboard/accounts",
         f"/dashboard/accounts/{ids['account']}",
         "/dashboard/widget-keys",
+        # The staff pages, in the same layout and navigation.
+        "/dashboard/staff",
+        "/dashboard/api-keys",
+        "/dashboard/audit-log",
+        "/dashboard/account",
     ]
     for width in WIDTHS:
         context = browser.new_context(viewport={"width": width, "height": 900})
