@@ -11,7 +11,7 @@ from redis import Redis
 from app import create_app
 from app.clock import FrozenClock, install
 from app.db import db
-from tests.support.database import empty_database
+from tests.support.database import empty_database, renew_redis_claim
 from tests.support.settings import TEST_SETTINGS
 
 
@@ -22,6 +22,7 @@ def make_app(
     to real RQ queues there (flushed before and after). Every table is empty afterwards."""
     connection = Redis.from_url(redis_url) if redis_url else None
     if connection is not None:
+        renew_redis_claim(connection)
         connection.flushdb()
         overrides = {"REDIS_URL": redis_url, **overrides}
     app = create_app({**TEST_SETTINGS, "DATABASE_URL": database_url, **overrides})

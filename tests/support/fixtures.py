@@ -27,7 +27,10 @@ from tests.support.database import (
     drop_database,
     release_redis_db,
 )
+from tests.support.routing import compile_url_builders_once
 from tests.support.settings import PG_ADMIN_URL, REDIS_BASE, T0, TEST_SETTINGS
+
+compile_url_builders_once()
 
 
 @pytest.fixture(scope="session")
