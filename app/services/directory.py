@@ -32,10 +32,14 @@ def page_of(query: Select[Any], id_col: Any, after: int | None, size: int) -> Pa
     return Page(rows, None)
 
 
-def _contains(search: str) -> str:
-    """An ILIKE pattern for text containing ``search`` (its own % and _ taken literally)."""
+def _matching(query: Select[Any], search: str | None, *columns: Any) -> Select[Any]:
+    """``query`` narrowed to rows where one of ``columns`` contains ``search`` (any case; its
+    own % and _ taken literally)."""
+    if not search:
+        return query
     escaped = search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+    like = f"%{escaped}%"
+    return query.where(or_(*(column.ilike(like, escape="\\") for column in columns)))
 
 
 def people_query(
@@ -48,16 +52,7 @@ def people_query(
         query = query.where(reach)
     if account_id is not None:
         query = query.where(Person.account_id == account_id)
-    if search:
-        like = _contains(search)
-        query = query.where(
-            or_(
-                Person.email.ilike(like, escape="\\"),
-                Person.name.ilike(like, escape="\\"),
-                Person.external_id.ilike(like, escape="\\"),
-            )
-        )
-    return query
+    return _matching(query, search, Person.email, Person.name, Person.external_id)
 
 
 def people(
@@ -77,12 +72,5 @@ def accounts(
     query = select(Account)
     if reach is not None:
         query = query.where(reach)
-    if search:
-        like = _contains(search)
-        query = query.where(
-            or_(
-                Account.name.ilike(like, escape="\\"),
-                Account.external_id.ilike(like, escape="\\"),
-            )
-        )
+    query = _matching(query, search, Account.name, Account.external_id)
     return page_of(query, Account.id, after, size)

@@ -57,6 +57,8 @@ def test_people_list_search_and_pages(app: Flask, clock: FrozenClock, client: Fl
     assert second.count("@globex.example</span>") == 10 and "Next page" not in second
     found = client.get("/dashboard/people?q=PERSON07").get_data(as_text=True)
     assert "person07@globex.example" in found and "person08" not in found
+    # % and _ are searched for as themselves, not as wildcards.
+    assert "Nobody matches" in client.get("/dashboard/people?q=%25").get_data(as_text=True)
 
 
 def test_person_page_history_and_may_we_ask(
