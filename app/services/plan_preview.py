@@ -2,22 +2,23 @@
 would get the first message, both reminders and the deadline, and which steps would be
 skipped and why.
 
-Nothing here plans on its own: the times come from :func:`invitation_times` (what an
-invitation and a fan-out store) and each step's fate from :mod:`app.policy.reminders` (what
+Nothing here plans on its own: the times come from :func:`app.policy.planner.plan` (what
+an invitation and a fan-out store) and each step's fate from :mod:`app.policy.reminders` (what
 the delivery job decides when the step is due), so the preview says what would happen.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from app.models import Survey
 from app.policy import lifecycle, reminders
 from app.policy.facts import QUIET_HOURS_CHANNELS
+from app.policy.planner import plan as plan_invitation
 from app.policy.quiet_hours import SendWindow, describe_window, next_send_time, resolve_zone
 from app.policy.rules import CadenceRules
-from app.services.invitations import invitation_times
+from app.services.invitations import reminder_plan
 from app.vocabulary import Channel
 from channels.base import Step
 
@@ -58,17 +59,23 @@ def preview(
     start = max(asked_at, survey.opens_at) if survey.opens_at else asked_at
     first = next_send_time(start, zone, window) if channel in QUIET_HOURS_CHANNELS else start
     described = describe_window(window)
-    if survey.closes_at is not None and first >= survey.closes_at:
+    planned = plan_invitation(
+        reminder_plan(survey),
+        rules,
+        channel,
+        first,
+        timezone=zone.key,
+        closes_at=survey.closes_at,
+        now=first,
+        lease=timedelta(0),
+    )
+    if planned is None:
         reason = "The survey closes before the person's first send window: nobody is asked."
         return Preview(zone.key, note, described, (), None, reason)
-    times = invitation_times(survey, first, channel, zone.key, rules)
-    plan = lifecycle.schedule(
-        lifecycle.ReminderPlan(
-            survey.reminder_1_days, survey.reminder_2_days, survey.deadline_days
-        ),
-        first,
-        channel,
+    times = lifecycle.Schedule(
+        planned.send_at, planned.reminder_1_at, planned.reminder_2_at, planned.deadline_at
     )
+    plan = lifecycle.schedule(reminder_plan(survey), first, channel)
     steps = [PreviewStep(reminders.STEP_LABEL[Step.INITIAL], start, first, moved=first != start)]
     last_message_at: datetime | None = first
     for step in (Step.REMINDER_1, Step.REMINDER_2):

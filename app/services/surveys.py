@@ -12,10 +12,10 @@ from typing import Any
 
 from flask import current_app
 
-from app import email_templates
 from app.audit.services import record
 from app.db import db
 from app.errors import AppError
+from app.messages import email_templates
 from app.models import Survey
 from app.policy.lifecycle import PlanError, ReminderPlan
 from app.services.survey_dates import hold_until_open, pull_in_deadlines

@@ -143,13 +143,20 @@ def check_password(email: str, password: str) -> StaffUser | None:
 
 
 def set_password(
-    staff: StaffUser, password: str, now: datetime, *, keep_session: int | None = None
+    staff: StaffUser,
+    password: str,
+    now: datetime,
+    *,
+    keep_session: int | None = None,
+    actor: Actor | None = None,
 ) -> None:
     """Set a new password; every other session of theirs ends."""
     staff.password_hash = hash_password(password)
     staff.password_changed_at = now
-    sessions.end_all(staff, "password_changed", now, keep=keep_session)
-    record("staff.password_changed", "staff", staff.id)
+    ended = sessions.end_all(staff, "password_changed", now, keep=keep_session)
+    record(
+        "staff.password_changed", "staff", staff.id, after={"sessions_ended": ended}, actor=actor
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +188,14 @@ def change_role(staff: StaffUser, role: StaffRole, *, actor: Actor | None = None
         return
     before = staff_json_view(staff)
     staff.role = role
-    record("staff.role_changed", "staff", staff.id, before=before, after=staff_json_view(staff))
+    record(
+        "staff.role_changed",
+        "staff",
+        staff.id,
+        before=before,
+        after=staff_json_view(staff),
+        actor=actor,
+    )
 
 
 def sign_out_everywhere(staff: StaffUser, now: datetime) -> int:

@@ -173,7 +173,9 @@ def _set_password_page(token: str, purpose: str) -> Any:
     staff = services.use_token(token, purpose, now)
     if staff is None:
         return render_template("staff/set_password.html", live=False, purpose=purpose), 410
-    services.set_password(staff, form.password.data or "", now)
+    services.set_password(
+        staff, form.password.data or "", now, actor=Actor(staff.email, "link", staff)
+    )
     return _signed_in(staff, "invitation" if purpose == "invite" else "reset")
 
 

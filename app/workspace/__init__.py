@@ -6,14 +6,12 @@ run), people, accounts and widget keys. Each feature is a package with its ``vie
 
 from __future__ import annotations
 
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask, redirect, url_for
+from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from app.access import current_principal, public
     from app.workspace import accounts, cadence, people, surveys, widget_keys
     from app.workspace.access import who
     from app.workspace.cadence.forms import show_rule
@@ -25,11 +23,3 @@ def init_app(app: Flask) -> None:
     app.add_template_global(who, "workspace_who")
     app.add_template_global(ZoneInfo, "zone_info")
     app.add_template_global(show_rule, "show")
-
-    @app.get("/")
-    @public
-    def home() -> Any:
-        """The dashboard; signing in first when nobody is."""
-        if current_principal() is None:
-            return redirect(url_for("staff.sign_in"))
-        return redirect(url_for("dashboard.overview"))

@@ -36,6 +36,7 @@ NOT_FOUND_FOR_CSM = {"csm": 404}
 #: endpoint → (permission, {role: expected status of a GET when not 200})
 EXPECTED: dict[str, tuple[str, dict[str, int]]] = {
     "healthz": (P, {}),
+    "home": (P, {"*": 302}),  # to the dashboard
     "static": (P, {}),
     # API
     "api.get_cadence": (R, {}),
@@ -105,7 +106,6 @@ EXPECTED: dict[str, tuple[str, dict[str, int]]] = {
     "staff.revoke_key": (OK, {}),
     "staff.audit_log_page": (M, {}),
     # The admin's workspace (the fixture's person and account belong to another CSM)
-    "home": (P, {"*": 302}),
     "workspace_surveys.index": (R, {}),
     "workspace_surveys.new": (M, {}),
     "workspace_surveys.edit": (M, {}),

@@ -15,10 +15,10 @@ import pytest
 from flask import Flask
 from pytest_httpserver import HTTPServer
 
-from app import links
 from app.clock import FrozenClock
 from app.db import db
 from app.jobs.sweep import sweep
+from app.messages import links
 from app.models import Invitation, Message
 from app.vocabulary import InvitationStatus, MessageStatus
 from channels.base import substitute
@@ -164,7 +164,7 @@ def test_a_csm_key_cannot_send_as_another_csm(
     new_staff(sg_api, "omar@gmail.example", name="Omar Ali", role="csm")
     jane = Api(sg_app.test_client(), issue_test_key(sg_app, "csm", "jane@acme.example"))
     survey = new_survey(sg_api)
-    person = person_of(sg_api, "u-1")
+    person = person_of(sg_api, "u-1", csm="jane@acme.example")  # Jane's customer
     refused = jane.post(
         "/api/v1/invitations",
         json={

@@ -250,9 +250,12 @@ def test_stop_mid_way_ends_an_sms_invitation(
 def test_cancel_by_a_csm_ends_the_reminders(
     app: Flask, api: Api, clock: FrozenClock, survey: dict
 ) -> None:
-    inv = invite(api, survey["id"], **LONDON)
-    run_until(app, clock, WED_18)
     csm = Api(app.test_client(), issue_test_key(app, "csm", "jane@acme.example"))
+    # Jane's customer: a CSM cancels only the invitations of the accounts she owns.
+    inv = invite(
+        api, survey["id"], **LONDON, account={"external_id": "globex", "csm": "jane@acme.example"}
+    )
+    run_until(app, clock, WED_18)
     response = csm.post(f"/api/v1/invitations/{inv['id']}/cancel", json={"reason": "churned"})
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["status"] == "canceled"

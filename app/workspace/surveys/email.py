@@ -10,8 +10,9 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_wtf import FlaskForm
 from wtforms import SelectField, TextAreaField
 
-from app import clock, email_templates
+from app import clock
 from app.access import Permission, requires
+from app.messages import email_templates
 from app.services import surveys as survey_service
 from app.workspace.forms import save, sentence, show_error
 from app.workspace.surveys.views import bp, get_survey
