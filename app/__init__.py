@@ -42,7 +42,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         instance_relative_config=True,
         instance_path=os.environ.get("SOUNDING_INSTANCE_PATH") or None,
     )
-    from app.access import public
+    from app.access import current_principal, public
 
     app.config.update(config.build(overrides, app.instance_path))
     _logging(app)
@@ -77,7 +77,10 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     @app.get("/")
     @public
     def home() -> Any:
-        """People who open the server's address land on the dashboard."""
+        """People who open the server's address land on the dashboard (signing in first
+        when nobody is)."""
+        if current_principal() is None:
+            return redirect(url_for("staff.sign_in"))
         return redirect(url_for("dashboard.overview"))
 
     return app
