@@ -341,7 +341,7 @@ def test_find_by_email_and_external_id(api: Api) -> None:
     by_ext = api.get(PEOPLE, query_string={"external_id": "u-1"}).get_json()["data"]
     assert [p["id"] for p in by_ext] == [ann["id"]]
     assert api.get(PEOPLE, query_string={"email": "zed@acme.example"}).get_json()["data"] == []
-    # Without a query: everyone, newest first (issue 12; it used to be a 400).
+    # Without a query: everyone, newest first (it used to be a 400).
     everyone = api.get(PEOPLE)
     assert everyone.status_code == 200
     assert [p["external_id"] for p in everyone.get_json()["data"]] == ["u-2", "u-1"]
