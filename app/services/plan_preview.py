@@ -79,8 +79,8 @@ def preview(
     steps = [PreviewStep(reminders.STEP_LABEL[Step.INITIAL], start, first, moved=first != start)]
     last_message_at: datetime | None = first
     for step in (Step.REMINDER_1, Step.REMINDER_2):
-        planned = lifecycle.planned_time(step, plan)
-        if planned is None:
+        planned_at = lifecycle.planned_time(step, plan)
+        if planned_at is None:
             continue
         not_before = reminders.earliest(step, times, last_message_at, survey.opens_at)
         decision = reminders.decide(
@@ -88,9 +88,9 @@ def preview(
         )
         label = reminders.STEP_LABEL[step]
         if decision.timing == reminders.Timing.SKIP:
-            steps.append(PreviewStep(label, planned, None, decision.reason))
+            steps.append(PreviewStep(label, planned_at, None, decision.reason))
             continue
         at = decision.at if decision.timing == reminders.Timing.WAIT else not_before
-        steps.append(PreviewStep(label, planned, at, moved=at != planned))
+        steps.append(PreviewStep(label, planned_at, at, moved=at != planned_at))
         last_message_at = at
     return Preview(zone.key, note, described, tuple(steps), times.deadline_at)

@@ -84,7 +84,8 @@ def _scores(account_ids: list[int]) -> dict[int, NpsFigures]:
         .where(Response.account_id.in_(account_ids))
         .group_by(Response.account_id, Response.category)
     ):
-        counts.setdefault(account_id, {})[cat] = n
+        if account_id is not None:
+            counts.setdefault(account_id, {})[cat] = n
     return {
         a: NpsFigures(
             c.get(Category.PROMOTER, 0), c.get(Category.PASSIVE, 0), c.get(Category.DETRACTOR, 0)

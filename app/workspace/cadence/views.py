@@ -146,6 +146,7 @@ def _saved(setter: Any, form: CadenceForm) -> CadenceRules:
     from app.errors import AppError
 
     try:
-        return setter(form.rules_data(), clock.now())
+        saved: CadenceRules = setter(form.rules_data(), clock.now())
+        return saved
     except InvalidRuleError as exc:
         raise AppError(exc.message, field=exc.field) from exc
