@@ -11,7 +11,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, redirect, url_for
 from flask_wtf.csrf import CSRFProtect
 
 csrf = CSRFProtect()
@@ -21,7 +21,6 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from app import (
         access,
         api,
-        cli,
         clock,
         config,
         dashboard,
@@ -35,6 +34,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         transport,
         widget_api,
     )
+    from app.commands import cli as commands
 
     app = Flask(
         __name__,
@@ -60,7 +60,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     staff.init_app(app)
     if app.config["SOUNDING_ENV"] != "production":
         dev.init_app(app)
-    cli.init_app(app)
+    commands.init_app(app)
     csrf.exempt(api.bp)
     from app.pages import survey, unsubscribe
 
@@ -71,6 +71,12 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     @public
     def healthz() -> Any:
         return jsonify({"status": "ok"})
+
+    @app.get("/")
+    @public
+    def home() -> Any:
+        """People who open the server's address land on the dashboard."""
+        return redirect(url_for("dashboard.overview"))
 
     return app
 

@@ -48,5 +48,6 @@ def init_app(app: Flask) -> None:
 
 def now() -> datetime:
     if has_app_context():
-        return current_app.extensions[_EXTENSION].now()
+        clock: Clock = current_app.extensions[_EXTENSION]
+        return clock.now()
     return datetime.now(UTC)

@@ -132,12 +132,24 @@ def _secret_keys(config: dict[str, Any], instance_path: Path) -> list[str]:
         key = secrets.token_urlsafe(48)
         key_file.write_text(key + "\n")
         key_file.chmod(0o600)
-    log.warning(
-        "SECRET_KEYS is not set: using the development key kept in %s. "
-        "Set SECRET_KEYS before running in production.",
-        key_file,
-    )
+    if not _dev_key_warnings["quiet"] and key_file not in _dev_key_warnings["given"]:
+        _dev_key_warnings["given"].add(key_file)
+        log.warning(
+            "SECRET_KEYS is not set: using the development key kept in %s. "
+            "Set SECRET_KEYS before running in production.",
+            key_file,
+        )
     return [key]
+
+
+#: The development-key warning is given once per key file and process (a process may build
+#: the app more than once), and not at all when nothing runs (``sounding --help``).
+_dev_key_warnings: dict[str, Any] = {"quiet": False, "given": set()}
+
+
+def quiet_development_key() -> None:
+    """Say nothing about the development key in this process."""
+    _dev_key_warnings["quiet"] = True
 
 
 def build(overrides: Mapping[str, Any] | None, instance_path: str) -> dict[str, Any]:

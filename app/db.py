@@ -1,20 +1,20 @@
 """The database: SQLAlchemy 2.x typed models through Flask-SQLAlchemy, Alembic migrations.
 
-Times are stored as UTC (DESIGN.md, decision 7). SQLite has no time-zone-aware type, so
-:class:`UTCDateTime` stores naive UTC and always hands back aware UTC datetimes; PostgreSQL
-uses ``timestamptz``.
+Times are stored as UTC (docs/architecture.md, "Decisions", 7). SQLite has no time-zone-aware
+type, so :class:`UTCDateTime` stores naive UTC and always hands back aware UTC datetimes;
+PostgreSQL uses ``timestamptz``.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from flask import Flask
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import JSON, DateTime, Engine, MetaData, event
+from sqlalchemy import JSON, CursorResult, DateTime, Engine, MetaData, Result, Table, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, registry
 from sqlalchemy.types import TypeDecorator
@@ -65,6 +65,13 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 
+if TYPE_CHECKING:
+    #: The models' base class: Flask-SQLAlchemy's ``db.Model`` (which mypy sees as the
+    #: declarative :class:`Base` it is made from).
+    Model = Base
+else:
+    Model = db.Model
+
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
@@ -77,6 +84,16 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def affected(result: Result[Any]) -> int:
+    """How many rows an INSERT, UPDATE or DELETE changed."""
+    return cast("CursorResult[Any]", result).rowcount or 0
+
+
+def table_of(model: type[Base]) -> Table:
+    """A model's table, for Core statements (executemany with bound parameters)."""
+    return cast(Table, model.__table__)
 
 
 def is_postgres() -> bool:

@@ -1,13 +1,14 @@
 """Errors the application raises on purpose, and how they reach people and programs.
 
-Every refusal is an :class:`AppError` with a code, a readable message and, when one input is
-to blame, the field. API, widget and webhook paths answer JSON
-``{"error": {"code", "message", "field"}}`` (DESIGN.md, decision 5); pages for people get a
-friendly page with the same message.
+Every refusal is an :class:`AppError` with a code, a readable message and, when one input is to
+blame, the field. API, widget and webhook paths answer JSON ``{"error": {"code", "message",
+"field"}}`` (docs/architecture.md, "Decisions", 5); pages for people get a friendly page with
+the same message.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from typing import Any
@@ -91,8 +92,47 @@ def from_validation_error(exc: ValidationError) -> AppError:
     return AppError(f"{field}: {message}", field=field)
 
 
+def json_object() -> dict[str, Any]:
+    """The request's JSON body, which must be an object; a clear 4xx saying what is wrong
+    (and, for text that is not JSON, where) otherwise."""
+    if not request.is_json:
+        raise AppError(
+            "Send a JSON body with 'Content-Type: application/json'.",
+            code="unsupported_media_type",
+            status=415,
+        )
+    try:
+        data = json.loads(request.get_data(cache=True))
+    except json.JSONDecodeError as exc:
+        raise AppError(
+            f"The request body is not valid JSON: {exc.msg.lower()} at line {exc.lineno}, "
+            f"column {exc.colno} (character {exc.pos + 1}).",
+            code="bad_request",
+        ) from None
+    except UnicodeDecodeError:
+        raise AppError(
+            "The request body is not valid JSON: it is not UTF-8 text.", code="bad_request"
+        ) from None
+    except RecursionError:  # nested deeper than the JSON decoder can go: not a body we take
+        raise AppError("The request body is nested too deeply.", code="bad_request") from None
+    if not isinstance(data, dict):
+        raise AppError("The request body must be a JSON object.", code="bad_request")
+    return data
+
+
 def wants_json() -> bool:
     return request.path.startswith(JSON_PREFIXES)
+
+
+def _plain_http_message(error: HTTPException, status: int) -> str:
+    if status == 404:
+        return f"There is nothing at {request.path}."
+    if status == 405:
+        allowed = getattr(error, "valid_methods", None) or []
+        if allowed:
+            return f"{request.path} does not take {request.method}; it takes {', '.join(allowed)}."
+        return f"{request.path} does not take {request.method}."
+    return error.name
 
 
 def _json(error: AppError) -> Response:
@@ -137,6 +177,9 @@ def init_app(app: Flask) -> None:
             429: "rate_limited",
         }
         message = error.description or error.name
+        if message == type(error).description:
+            # Werkzeug's own sentence ("If you entered the URL manually...") is for browsers.
+            message = _plain_http_message(error, status)
         if wants_json():
             return _json(AppError(message, code=codes.get(status, "http_error"), status=status))
         titles = {404: "Page not found", 413: "That was too large"}

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
+from sqlalchemy import ColumnElement, case, func, literal, select
 
 from app.db import db
 from app.models import Account, Invitation, Person, Response
@@ -57,7 +57,10 @@ def _period(column: Any, group_by: GroupBy) -> ColumnElement[Any]:
 
 
 def _role_condition(column: Any, role: str) -> ColumnElement[bool]:
-    return column.is_(None) if role == UNKNOWN_ROLE else column == Role(role)
+    condition: ColumnElement[bool] = (
+        column.is_(None) if role == UNKNOWN_ROLE else column == Role(role)
+    )
+    return condition
 
 
 def response_filters(f: ReportFilter) -> list[ColumnElement[bool]]:
@@ -240,16 +243,3 @@ def _filters_json(f: ReportFilter) -> dict[str, Any]:
         "since": f.since.isoformat() if f.since else None,
         "until": f.until.isoformat() if f.until else None,
     }
-
-
-def non_responder_condition() -> ColumnElement[bool]:
-    """Asked and never answered: expired, or still open past the first message."""
-    return and_(
-        Invitation.sent_at.is_not(None),
-        or_(
-            Invitation.status == InvitationStatus.EXPIRED,
-            Invitation.status.in_(
-                (InvitationStatus.SENT, InvitationStatus.REMINDED_1, InvitationStatus.REMINDED_2)
-            ),
-        ),
-    )

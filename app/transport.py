@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from flask import Flask, current_app
 
 from app import clock
-from app.db import db
+from app.db import db, table_of
 from app.models import OutboxMessage
 from channels.base import EmailChannel, SmsChannel
 from channels.outbox import OutboxEmailChannel, OutboxEntry, OutboxSmsChannel
@@ -52,7 +52,7 @@ def store_in_outbox(entries: Sequence[OutboxEntry]) -> None:
         for e in entries
     ]
     with db.engine.begin() as connection:
-        connection.execute(OutboxMessage.__table__.insert(), rows)
+        connection.execute(table_of(OutboxMessage).insert(), rows)
 
 
 def _email_channel(app: Flask) -> EmailChannel:
@@ -95,4 +95,5 @@ def init_app(app: Flask) -> None:
 
 
 def transport() -> Transport:
-    return current_app.extensions[_EXTENSION]
+    chosen: Transport = current_app.extensions[_EXTENSION]
+    return chosen

@@ -156,7 +156,7 @@ def main() -> None:
 
     from app.clock import FrozenClock, install
     from app.db import db
-    from app.jobs.cadence import run_campaign
+    from app.jobs.campaigns import run_campaign
     from app.jobs.queue import use_backend
     from app.models import Campaign, Decision, Invitation, Survey
     from app.policy.cadence import days

@@ -2,8 +2,8 @@
 
 A channel moves already-decided messages to a provider and reports, per message, what the
 provider said. It knows nothing about surveys, cadence or the database: the application
-claims each step before calling ``send`` and records the results afterwards (DESIGN.md,
-decision 2). Channels are plain Python objects built from configuration values, so they can
+claims each step before calling ``send`` and records the results afterwards (docs/architecture.md,
+"Decisions", 2). Channels are plain Python objects built from configuration values, so they can
 be tested against a local stand-in for the provider's API without a Flask app.
 
 Email content is shared by many recipients and personalised by substitutions, the way the

@@ -147,7 +147,9 @@ class SendGridEmailChannel:
         self, messages: Sequence[EmailMessage]
     ) -> tuple[list[PlannedRequest], list[SendResult]]:
         """Group sendable messages into request bodies; return them and the local rejections."""
-        groups: dict[tuple[EmailContent, Address | None], list[tuple[EmailMessage, dict]]] = {}
+        groups: dict[
+            tuple[EmailContent, Address | None], list[tuple[EmailMessage, dict[str, Any]]]
+        ] = {}
         rejected: list[SendResult] = []
         for message in messages:
             args = _custom_args(message)
@@ -171,7 +173,7 @@ class SendGridEmailChannel:
         self,
         content: EmailContent,
         reply_to: Address | None,
-        chunk: list[tuple[EmailMessage, dict]],
+        chunk: list[tuple[EmailMessage, dict[str, Any]]],
     ) -> PlannedRequest:
         parts = [("text/plain", content.text), ("text/html", content.html)]
         body: dict[str, Any] = {
@@ -303,13 +305,13 @@ def _custom_args(message: EmailMessage) -> dict[str, str]:
 
 
 def _chunks(
-    members: list[tuple[EmailMessage, dict]], size: int
-) -> list[list[tuple[EmailMessage, dict]]]:
+    members: list[tuple[EmailMessage, dict[str, Any]]], size: int
+) -> list[list[tuple[EmailMessage, dict[str, Any]]]]:
     """Cut into requests of at most ``size``, no address twice in one request.
 
     The n-th message to an address goes into the n-th layer; layers are cut separately.
     """
-    layers: list[list[tuple[EmailMessage, dict]]] = []
+    layers: list[list[tuple[EmailMessage, dict[str, Any]]]] = []
     seen: dict[str, int] = {}
     for member in members:
         key = member[0].to.email.lower()

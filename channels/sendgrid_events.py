@@ -213,7 +213,7 @@ def parse_event(raw: Mapping[str, Any]) -> SendGridEvent:
     sg_message_id = _text(raw.get("sg_message_id"))
     args = _custom_args(raw)
     try:
-        step: Step | None = Step(_text(args.get(ARG_STEP)))
+        step: Step | None = Step(_text(args.get(ARG_STEP)) or "")
     except ValueError:
         step = None
     return SendGridEvent(

@@ -49,7 +49,7 @@ from channels.base import Outcome, SendResult, SmsMessage
 from channels.twilio_codes import is_transient_status, send_suppression
 
 
-class _HttpClient(TwilioHttpClient):
+class _HttpClient(TwilioHttpClient):  # type: ignore[misc]  # twilio ships no type hints
     """TwilioHttpClient that may rewrite the API host and remembers the last response."""
 
     def __init__(self, *, base_url: str | None, timeout: float) -> None:
@@ -65,7 +65,7 @@ class _HttpClient(TwilioHttpClient):
             (self._base.scheme, self._base.netloc, self._base.path + parts.path, parts.query, "")
         )
 
-    def request(  # type: ignore[override]
+    def request(
         self,
         method: str,
         url: str,
@@ -117,7 +117,7 @@ def _causes(exc: BaseException, depth: int = 0) -> Iterator[BaseException]:
     yield exc
     if depth > 6:
         return
-    nested = [a for a in exc.args if isinstance(a, BaseException)]
+    nested: list[object] = [a for a in exc.args if isinstance(a, BaseException)]
     nested += [getattr(exc, "reason", None), exc.__cause__, exc.__context__]
     for inner in nested:
         if isinstance(inner, BaseException) and inner is not exc:

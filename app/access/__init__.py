@@ -1,4 +1,5 @@
-"""Who may do what: ONE mechanism for every page and every API route (DESIGN.md decision 9).
+"""Who may do what: ONE mechanism for every page and every API route (docs/architecture.md,
+"Decisions", 9).
 
 Interface for other blueprints::
 

@@ -87,7 +87,8 @@ def declared(app: Flask, endpoint: str) -> Permission | str | None:
 
 
 def current_principal() -> Principal | None:
-    return g.get("principal")
+    principal: Principal | None = g.get("principal")
+    return principal
 
 
 def current_staff() -> StaffUser | None:
@@ -122,7 +123,7 @@ def _load_session(token: str) -> Principal | None:
 def _session_principal() -> Principal | None:
     from flask_login import current_user
 
-    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    user = current_user._get_current_object()
     return user if isinstance(user, Principal) else None
 
 

@@ -111,7 +111,7 @@ def revoke_key(api_key: ApiKey, now: datetime) -> None:
     record("api_key.revoked", "api_key", api_key.id, before=before, after=key_view(api_key))
 
 
-def keys_query(viewer: StaffUser | None, *, everyone: bool) -> Select[tuple[ApiKey]]:
+def keys_query(viewer: StaffUser | None, *, everyone: bool) -> Select[ApiKey]:
     """Keys a caller may see: every key for an admin (``everyone``), else their own."""
     query = select(ApiKey)
     if not everyone:

@@ -54,7 +54,8 @@ def person_ids_clause(column: Any) -> ColumnElement[bool]:
     """``column`` (a person id) names a person within reach."""
     if scoped_staff() is None:
         return true()
-    return column.in_(select(Person.id).where(people_clause()))
+    clause: ColumnElement[bool] = column.in_(select(Person.id).where(people_clause()))
+    return clause
 
 
 def invitations_clause() -> ColumnElement[bool]:

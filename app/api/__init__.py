@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 from flask import Blueprint, Flask, request
 from pydantic import BaseModel
 
-from app.errors import AppError
+from app.errors import AppError, json_object
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -16,18 +16,7 @@ M = TypeVar("M", bound=BaseModel)
 
 def parse_body(model: type[M]) -> M:
     """The JSON body validated as ``model``; a clear 4xx otherwise."""
-    if not request.is_json:
-        raise AppError(
-            "Send a JSON body with 'Content-Type: application/json'.",
-            code="unsupported_media_type",
-            status=415,
-        )
-    try:
-        data = request.get_json(silent=True)
-    except RecursionError:  # nested deeper than the JSON decoder can go: not a body we take
-        data = None
-    if not isinstance(data, dict):
-        raise AppError("The request body must be a JSON object.", code="bad_request")
+    data = json_object()
     where = _nul_in(data)
     if where is not None:
         raise AppError(f"{where}: text cannot contain NUL characters (\\u0000)", field=where)

@@ -17,11 +17,11 @@ from app.access.keys import create_key, key_or_404, key_role, keys_query, revoke
 from app.api import bp, parse_body
 from app.api.pagination import page_of
 from app.api.schemas import Strict
-from app.api.serialize import iso
 from app.api.transaction import write
 from app.db import db
 from app.errors import AppError, Forbidden, NotFound
 from app.models import ApiKey, StaffUser
+from app.policy.wording import iso
 
 
 class ApiKeyIn(Strict):

@@ -12,7 +12,8 @@ __all__ = ["KEY_PREFIX", "current_key", "hash_key", "issue_key"]
 
 
 def current_key() -> ApiKey:
-    return g.api_key
+    key: ApiKey = g.api_key
+    return key
 
 
 def principal_name() -> str:

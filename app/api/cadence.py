@@ -12,7 +12,7 @@ from app.access import Permission, requires, scope
 from app.api import bp
 from app.api.surveys import get_survey_or_404
 from app.api.transaction import write
-from app.errors import AppError
+from app.errors import AppError, json_object
 from app.policy.rules import InvalidRuleError
 from app.services import cadence_rules
 from app.services.cadence import explain
@@ -20,16 +20,7 @@ from app.vocabulary import Channel
 
 
 def _json_object() -> dict[str, Any]:
-    if not request.is_json:
-        raise AppError(
-            "Send a JSON body with 'Content-Type: application/json'.",
-            code="unsupported_media_type",
-            status=415,
-        )
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise AppError("The request body must be a JSON object.", code="bad_request")
-    return data
+    return json_object()
 
 
 def _invalid(exc: InvalidRuleError) -> AppError:

@@ -15,13 +15,13 @@ from app.access import Permission, requires
 from app.api import bp, parse_body
 from app.api.invitations import person_of
 from app.api.schemas import PersonIn, Strict
-from app.api.serialize import iso
 from app.api.surveys import get_survey_or_404
 from app.api.transaction import write
 from app.audit.services import record
 from app.db import db
 from app.errors import AppError, NotFound
 from app.models import Campaign, SurveyTrigger
+from app.policy.wording import iso
 from app.services.audience import validate_audience
 from app.services.campaigns import (
     check_survey_channel,

@@ -28,17 +28,15 @@ from app.access import Permission, demand, requires, scope
 from app.api import bp
 from app.api.filters import report_filter
 from app.api.pagination import page_of
-from app.api.serialize import iso
 from app.api.surveys import get_survey_or_404
 from app.db import db
 from app.errors import AppError
 from app.models import Invitation, Message, Person
+from app.policy.wording import iso
 from app.reports import UNKNOWN_ROLE, ReportFilter
-from app.vocabulary import InvitationStatus, Role
-from channels.base import Step
+from app.vocabulary import NOT_ANSWERED, InvitationStatus, Role, Step
 
 S = InvitationStatus
-NOT_ANSWERED = (S.EXPIRED, S.SENT, S.SENDING, S.REMINDED_1, S.REMINDED_2, S.NEEDS_REVIEW)
 REMINDER_STEPS = (Step.REMINDER_1.value, Step.REMINDER_2.value)
 CSV_BATCH = 1000
 

@@ -104,7 +104,7 @@ def _plan_check(values: dict[str, Any]) -> None:
     try:
         ReminderPlan(values["reminder_1_days"], values["reminder_2_days"], values["deadline_days"])
     except PlanError as exc:
-        raise ValueError(f"{exc.field}: {exc}") from exc
+        raise ValueError(f"{exc.field}: {exc.problem}") from exc
 
 
 ESCALATION_NEEDS_SMS = (

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
-from app import links
-from app.models import Account, ApiKey, Invitation, Message, Person, Response, StaffUser, Survey
-
-
-def iso(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value is not None else None
+from app.messages import links
+from app.models import Account, Invitation, Message, Person, Response, StaffUser, Survey
+from app.policy.wording import iso
 
 
 def account_json(account: Account | None) -> dict[str, Any] | None:
@@ -141,14 +137,4 @@ def response_json(response: Response) -> dict[str, Any]:
         "channel": response.channel.value,
         "answered_at": iso(response.answered_at),
         "updated_at": iso(response.updated_at),
-    }
-
-
-def api_key_json(api_key: ApiKey) -> dict[str, Any]:
-    return {
-        "id": api_key.id,
-        "name": api_key.name,
-        "prefix": api_key.prefix,
-        "role": api_key.role.value,
-        "created_at": iso(api_key.created_at),
     }

@@ -1,10 +1,10 @@
 """A survey's email templates through the API (admins only): checked on save, previewed.
 
 ``POST``/``PATCH /surveys`` take ``email_subject``, ``email_html`` and ``email_text``
-(Jinja2, see :mod:`app.email_templates`; null means the default). Each is refused with a 400
-naming its field unless it renders with sample data for every step and contains the eleven
-score links and the unsubscribe link. ``GET /surveys/<id>/email-preview?step=`` renders the
-survey's email for a made-up person and returns the templates it used.
+(Jinja2, see :mod:`app.messages.email_templates`; null means the default). Each is refused
+with a 400 naming its field unless it renders with sample data for every step and contains
+the eleven score links and the unsubscribe link. ``GET /surveys/<id>/email-preview?step=``
+renders the survey's email for a made-up person and returns the templates it used.
 """
 
 from __future__ import annotations
@@ -14,14 +14,13 @@ from typing import Any
 
 from flask import current_app, jsonify, request
 
-from app import email_templates
 from app.access import Permission, current_role, requires
 from app.api import bp
 from app.api.serialize import survey_json
 from app.errors import AppError
+from app.messages import email_templates
 from app.models import Survey
-from app.vocabulary import StaffRole
-from channels.base import Step
+from app.vocabulary import StaffRole, Step
 
 PARTS = {field: part for part, field in email_templates.FIELDS.items()}
 

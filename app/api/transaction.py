@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Response, jsonify, make_response, request
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app import clock
@@ -26,6 +26,7 @@ from app.api.auth import current_key
 from app.db import db
 from app.errors import AppError
 from app.models import IdempotencyRecord
+from app.services.cadence import Throttled, store_refusal
 
 HEADER = "Idempotency-Key"
 #: How long a key is remembered.
@@ -123,14 +124,12 @@ def write(view: Callable[..., Any]) -> Callable[..., Response]:
                 return _replay(existing, request_hash)
         try:
             response = make_response(view(*args, **kwargs))
-        except AppError as error:
-            # The request changes nothing, but a refusal it met is still stored (cadence:
-            # every "no" is explainable later).
-            persist = getattr(error, "persist_after_rollback", None)
-            if persist is not None:
-                db.session.rollback()
-                persist()
-                db.session.commit()
+        except Throttled as refused:
+            # The request changes nothing, but the cadence refusal it met is still stored:
+            # every "no" is explainable later.
+            db.session.rollback()
+            store_refusal(refused)
+            db.session.commit()
             raise
         if response.status_code >= 400:
             db.session.rollback()
@@ -142,10 +141,3 @@ def write(view: Callable[..., Any]) -> Callable[..., Response]:
         return response
 
     return wrapper
-
-
-def forget_old_keys(now: Any) -> int:
-    result = db.session.execute(
-        delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - KEY_TTL)
-    )
-    return result.rowcount or 0

@@ -12,9 +12,9 @@ from sqlalchemy import Select, select
 from app.access import Permission, requires
 from app.api import bp as api_bp
 from app.api.pagination import page_of
-from app.api.serialize import iso
 from app.errors import AppError
 from app.models import AuditEntry
+from app.policy.wording import iso
 from app.staff.blueprint import bp as staff_bp
 
 
@@ -33,7 +33,7 @@ def entry_json(entry: AuditEntry) -> dict[str, Any]:
     }
 
 
-def _filtered() -> Select[tuple[AuditEntry]]:
+def _filtered() -> Select[AuditEntry]:
     query = select(AuditEntry)
     args = request.args
     action = (args.get("action") or "").strip()

@@ -40,7 +40,7 @@ def events() -> Any:
         )
     body = request.get_data()
     try:
-        verifier.verify_headers(body, request.headers, clock.now().timestamp())
+        verifier.verify_headers(body, dict(request.headers), clock.now().timestamp())
     except WebhookRejected as exc:
         raise Forbidden(f"Not a verified SendGrid request: {exc}", code=exc.code) from exc
     try:

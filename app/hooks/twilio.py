@@ -11,18 +11,16 @@ signature is the proof.
 The answer to an incoming text is TwiML (``text/xml``): the reply Twilio texts back, or an
 empty ``<Response/>``. A status callback gets a 204.
 
-``sounding sms-reply`` (development) feeds a text to the same code without Twilio.
+``sounding sms-reply`` (development, :mod:`app.commands.sms_reply`) feeds a text to the
+same code without Twilio.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import click
 from flask import Blueprint, Flask, Response, current_app, request
-from flask.cli import with_appcontext
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
@@ -119,33 +117,8 @@ def delivery_status() -> Any:
     return Response(status=204)
 
 
-@click.command("sms-reply")
-@click.argument("number")
-@click.argument("text")
-@with_appcontext
-def sms_reply_command(number: str, text: str) -> None:
-    """Text Sounding as NUMBER (development, no Twilio needed): prints what it answers."""
-    from app.validation import normalize_phone
-
-    try:
-        e164 = normalize_phone(number)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="NUMBER") from exc
-    inbound = InboundSms(
-        provider_id=f"SMdev{uuid.uuid4().hex}",
-        from_number=e164,
-        to_number=current_app.config.get("TWILIO_FROM_NUMBER") or "sounding",
-        body=text,
-        opt_out_type=None,
-    )
-    result = reply_to(inbound)
-    click.echo(f"[{result.outcome.value}] " + (result.answer or "(no answer)"))
-
-
 def init_app(app: Flask) -> None:
     from app import csrf
 
     csrf.exempt(bp)
     app.register_blueprint(bp)
-    if app.config["SOUNDING_ENV"] != "production":
-        app.cli.add_command(sms_reply_command)

@@ -1,6 +1,6 @@
 """Sending one step (initial, reminder 1, reminder 2) of a batch of invitations.
 
-The order of work is what makes "never send twice" hold (DESIGN.md, decision 2):
+The order of work is what makes "never send twice" hold (docs/architecture.md, "Decisions", 2):
 
 1. **Claim** in one transaction: first hold back what may not go out now
    (:mod:`app.jobs.step_timing`: quiet hours, the survey's open date, the deadline, the
@@ -32,31 +32,32 @@ from flask import current_app
 from sqlalchemy import exists, or_, select, update
 from sqlalchemy.orm import joinedload
 
-from app import clock, content
-from app.db import db
+from app import clock
+from app.db import affected, db, table_of
 from app.jobs import step_timing
 from app.jobs.handover import drop_ended, hand_over
 from app.jobs.outcomes import record
+from app.jobs.queue import enqueue_after_commit
 from app.jobs.runtime import job
+from app.messages import content
 from app.models import Invitation, Message, Person, Suppression, Survey
-from app.policy import lifecycle
 from app.vocabulary import (
+    STEP_FROM,
     Channel,
     InvitationStatus,
     MessageStatus,
+    Step,
     SuppressionKind,
     SurveyStatus,
 )
-from channels.base import EmailMessage, Outcome, SendResult, SmsMessage, Step
+from channels.base import EmailContent, EmailMessage, Outcome, SendResult, SmsMessage
 
 log = logging.getLogger(__name__)
 
-#: How long the sweep leaves an enqueued step alone before enqueueing it again (lost job);
-#: the sweep reads ``SWEEP_LEASE_SECONDS`` (this is its default).
-LEASE = timedelta(minutes=5)
-
 
 def lease() -> timedelta:
+    """How long an enqueued step is left alone before the sweep enqueues it again (a lost
+    job): ``SWEEP_LEASE_SECONDS``, for a new invitation's first step and for the sweep alike."""
     return timedelta(seconds=current_app.config["SWEEP_LEASE_SECONDS"])
 
 
@@ -71,6 +72,18 @@ def deliver_sms(invitation_ids: list[int], step: str) -> dict[str, int]:
 
 
 JOB_FOR_CHANNEL = {Channel.EMAIL: deliver_email, Channel.SMS: deliver_sms}
+
+
+def enqueue_delivery(channel: Channel, step: Step, invitation_ids: Sequence[int]) -> None:
+    """The one enqueuer of deliveries (a new invitation, a fan-out, the sweep): ``step`` of
+    these invitations on ``channel``, after the commit, ``JOB_BATCH_SIZE`` ids per job.
+    Channels without delivery (links, the widget) have nothing to enqueue."""
+    if channel not in JOB_FOR_CHANNEL or not invitation_ids:
+        return
+    size = current_app.config["JOB_BATCH_SIZE"]
+    for start in range(0, len(invitation_ids), size):
+        batch = list(invitation_ids[start : start + size])
+        enqueue_after_commit(JOB_FOR_CHANNEL[channel], batch, step.value)
 
 
 def deliver(channel: Channel, invitation_ids: Sequence[int], step: Step) -> dict[str, int]:
@@ -125,7 +138,7 @@ def deliver(channel: Channel, invitation_ids: Sequence[int], step: Step) -> dict
         batch = [m for m in batch if m.message_id in mine]  # others released by the sweep
         handed |= mine
         if batch:
-            results.extend(sender.send(batch))
+            results.extend(sender.send(batch))  # type: ignore[arg-type]  # one channel's kind
 
     invitation_of = {mid: inv_id for inv_id, mid in message_ids.items() if mid in handed}
     outcome_counts = record(results, invitations, invitation_of, step, clock.now(), channel)
@@ -151,7 +164,7 @@ def _end_suppressed(channel: Channel, ids: Sequence[int], step: Step, now: datet
             # An email invitation escalated to SMS is not ended by its number's suppression:
             # its reminder 2 goes by email instead (app.policy.reminders.step_channel).
             Invitation.channel == channel,
-            Invitation.status == lifecycle.STEP_FROM[step],
+            Invitation.status == STEP_FROM[step],
             Invitation.person_id.in_(blocked_people),
         )
         .values(
@@ -163,7 +176,7 @@ def _end_suppressed(channel: Channel, ids: Sequence[int], step: Step, now: datet
         )
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount or 0
+    return affected(result)
 
 
 def claim(channel: Channel, ids: Sequence[int], step: Step, now: datetime) -> list[int]:
@@ -187,7 +200,7 @@ def claim(channel: Channel, ids: Sequence[int], step: Step, now: datetime) -> li
             .where(
                 Invitation.id.in_(ids),
                 Invitation.channel.in_(channels),
-                Invitation.status == lifecycle.STEP_FROM[step],
+                Invitation.status == STEP_FROM[step],
                 Invitation.deadline_at > now,
                 Invitation.survey_id.in_(open_surveys.scalar_subquery()),
                 ~already,
@@ -212,7 +225,7 @@ def claim(channel: Channel, ids: Sequence[int], step: Step, now: datetime) -> li
         .where(Invitation.id.in_(claimed))
     ).all()
     db.session.execute(
-        Message.__table__.insert(),
+        table_of(Message).insert(),
         [
             {
                 "invitation_id": inv_id,
@@ -239,7 +252,7 @@ def _build(
     address left on the person, a template error): recorded, never silently dropped."""
     outgoing: list[EmailMessage | SmsMessage] = []
     failures: list[SendResult] = []
-    contents: dict[int, object] = {}
+    contents: dict[int, EmailContent] = {}
     for invitation in invitations:
         message_id = message_ids[invitation.id]
         try:
@@ -250,7 +263,7 @@ def _build(
                     content.email_message(
                         invitation, message_id, step, contents[invitation.survey_id]
                     )
-                )  # type: ignore[arg-type]
+                )
             else:
                 outgoing.append(content.sms_message(invitation, message_id, step))
         except Exception as exc:

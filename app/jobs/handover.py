@@ -20,8 +20,7 @@ from sqlalchemy import update
 
 from app.db import db
 from app.models import Invitation, Message
-from app.vocabulary import InvitationStatus, MessageStatus
-from channels.base import Step
+from app.vocabulary import InvitationStatus, MessageStatus, Step
 
 
 def hand_over(message_ids: Sequence[int], now: datetime) -> set[int]:

@@ -10,19 +10,22 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, delete
 
-from app.db import db
+from app.db import db, table_of
 from app.jobs import step_timing
 from app.models import Invitation, Message
 from app.policy import lifecycle
 from app.services.suppressions import suppress
 from app.vocabulary import (
+    STEP_FROM,
+    STEP_TO,
     Channel,
     InvitationStatus,
     MessageStatus,
+    Step,
     SuppressionKind,
     SuppressionReason,
 )
-from channels.base import Outcome, SendResult, Step
+from channels.base import Outcome, SendResult
 
 _SENT_COLUMN = {
     Step.INITIAL: "sent_at",
@@ -52,8 +55,8 @@ def record(
         if mid not in seen
     ]
     counts = {o.value: 0 for o in Outcome}
-    inv_table = Invitation.__table__
-    msg_table = Message.__table__
+    inv_table = table_of(Invitation)
+    msg_table = table_of(Message)
     still_sending = (
         (inv_table.c.id == bindparam("b_id"))
         & (
@@ -86,7 +89,7 @@ def record(
             "sent_at": None,
         }
         if result.outcome == Outcome.ACCEPTED:
-            status = lifecycle.STEP_TO[step]
+            status = STEP_TO[step]
             row.update(
                 status=status.value,
                 attempts=0,
@@ -110,7 +113,7 @@ def record(
             else:
                 delay = lifecycle.retry_delay(attempts, result.retry_after)
                 row.update(
-                    status=lifecycle.STEP_FROM[step].value,
+                    status=STEP_FROM[step].value,
                     attempts=attempts,
                     ended_at=None,
                     end_reason=None,
@@ -124,7 +127,7 @@ def record(
             # An escalated reminder 2 the provider refused: the invitation itself is fine (its
             # email and link still work); it waits for its deadline without that reminder.
             row.update(
-                status=lifecycle.STEP_FROM[step].value,
+                status=STEP_FROM[step].value,
                 attempts=invitation.attempts,
                 ended_at=None,
                 next_action_at=invitation.deadline_at,

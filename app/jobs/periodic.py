@@ -18,7 +18,7 @@ class PeriodicJob:
 
 
 def periodic_jobs(app: Flask) -> list[PeriodicJob]:
-    from app.jobs.cadence import cadence_sweep
+    from app.jobs.campaigns import cadence_sweep
     from app.jobs.prune import prune
     from app.jobs.sweep import sweep
 

@@ -1,4 +1,4 @@
-"""Enqueueing work only after the database commits (DESIGN.md, decision 4).
+"""Enqueueing work only after the database commits (docs/architecture.md, "Decisions", 4).
 
 Code inside a transaction calls :func:`enqueue_after_commit`; the call is kept on the session
 and handed to the queue backend by the session's ``after_commit`` event, or dropped on
@@ -133,7 +133,8 @@ def enqueue_after_commit(func: Callable[..., Any], *args: Any, queue: str | None
 
 
 def backend(app: Flask | None = None) -> Backend:
-    return (app or current_app).extensions[_EXTENSION]
+    chosen: Backend = (app or current_app).extensions[_EXTENSION]
+    return chosen
 
 
 def use_backend(app: Flask, chosen: Backend) -> None:

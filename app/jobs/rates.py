@@ -19,10 +19,8 @@ from sqlalchemy import select, update
 
 from app.db import db
 from app.models import Invitation
-from app.policy import lifecycle
 from app.ratelimit import limiter
-from app.vocabulary import Channel
-from channels.base import Step
+from app.vocabulary import STEP_FROM, Channel, Step
 
 #: When nothing says when capacity returns, try again after this long.
 _FALLBACK = timedelta(seconds=1)
@@ -75,7 +73,7 @@ def within_rate(
                 # ``ids`` go out on ``channel`` now (app.jobs.step_timing.hold_back): an
                 # escalated reminder 2 of an email invitation goes out by SMS.
                 Invitation.id.in_(ids),
-                Invitation.status == lifecycle.STEP_FROM[step],
+                Invitation.status == STEP_FROM[step],
             )
             .order_by(Invitation.id)
         )
@@ -86,7 +84,7 @@ def within_rate(
         delay = timedelta(seconds=max(reset_at - time.time(), 0)) if reset_at else _FALLBACK
         db.session.execute(
             update(Invitation)
-            .where(Invitation.id.in_(rest), Invitation.status == lifecycle.STEP_FROM[step])
+            .where(Invitation.id.in_(rest), Invitation.status == STEP_FROM[step])
             .values(next_action_at=now + max(delay, _FALLBACK), updated_at=now)
             .execution_options(synchronize_session=False)
         )

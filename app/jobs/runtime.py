@@ -27,7 +27,8 @@ def set_worker_app(app: Flask) -> None:
 def _app() -> Flask:
     global _worker_app
     if has_app_context():
-        return current_app._get_current_object()  # type: ignore[attr-defined]
+        app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+        return app
     if _worker_app is None:
         from app import create_app
 

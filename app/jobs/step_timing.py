@@ -30,14 +30,20 @@ from phonenumbers import NumberParseException
 from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app.db import db
+from app.db import db, table_of
 from app.models import Invitation, Message, Person, Suppression, Survey
 from app.policy import lifecycle, reminders
 from app.policy.quiet_hours import SendWindow, resolve_zone
 from app.services.cadence_rules import rules_for
 from app.validation import is_mobile
-from app.vocabulary import Channel, InvitationStatus, MessageStatus, SuppressionKind
-from channels.base import Step
+from app.vocabulary import (
+    STEP_FROM,
+    Channel,
+    InvitationStatus,
+    MessageStatus,
+    Step,
+    SuppressionKind,
+)
 
 SKIP_CODE = "no_send_window"
 
@@ -111,7 +117,7 @@ def hold_back(channel: Channel, ids: Sequence[int], step: Step, now: datetime) -
     """The ids whose ``step`` goes out on ``channel`` now; the others wait or are skipped."""
     if not ids:
         return []
-    from_status = lifecycle.STEP_FROM[step]
+    from_status = STEP_FROM[step]
     rows = db.session.execute(
         select(
             Invitation.id,
@@ -169,7 +175,7 @@ def hold_back(channel: Channel, ids: Sequence[int], step: Step, now: datetime) -
         else:
             skips.append((row, decision.reason or "skipped", step_channel))
     if waits:
-        table = Invitation.__table__
+        table = table_of(Invitation)
         db.session.execute(
             table.update().where(
                 and_(table.c.id == bindparam("b_id"), table.c.status == from_status.value)
@@ -182,7 +188,7 @@ def hold_back(channel: Channel, ids: Sequence[int], step: Step, now: datetime) -
 
 
 def _skip(skips: Iterable[tuple[Any, str, Channel]], step: Step, now: datetime) -> None:
-    from_status = lifecycle.STEP_FROM[step]
+    from_status = STEP_FROM[step]
     for row, reason, channel in skips:
         recipient = row.phone if channel == Channel.SMS else row.email
         insert_ignoring_duplicates(

@@ -1,13 +1,13 @@
 """The periodic sweep: the database's ``next_action_at`` drives all delayed work.
 
-Redis only carries work the sweep can rebuild (DESIGN.md, decision 1): every run finds what
-is due in the database and enqueues it again, so an emptied Redis loses nothing. On
-PostgreSQL the due rows are taken with ``FOR UPDATE SKIP LOCKED`` (of the invitation rows
-only), so several sweeps (one per worker) can run at once without enqueueing the same
-invitation twice in one pass; a lease (``next_action_at`` pushed ``SWEEP_LEASE_SECONDS``
-ahead, in the same transaction) keeps the next sweep from enqueueing it again while its job is
-still queued. The lease is only about efficiency: a job enqueued twice claims nothing the
-second time, and a job lost with Redis is enqueued again once its lease runs out.
+Redis only carries work the sweep can rebuild (docs/architecture.md, "Decisions", 1): every run
+finds what is due in the database and enqueues it again, so an emptied Redis loses nothing. On
+PostgreSQL the due rows are taken with ``FOR UPDATE SKIP LOCKED`` (of the invitation rows only),
+so several sweeps (one per worker) can run at once without enqueueing the same invitation twice
+in one pass; a lease (``next_action_at`` pushed ``SWEEP_LEASE_SECONDS`` ahead, in the same
+transaction) keeps the next sweep from enqueueing it again while its job is still queued. The
+lease is only about efficiency: a job enqueued twice claims nothing the second time, and a job
+lost with Redis is enqueued again once its lease runs out.
 
 Each due step is routed to its channel's job by :func:`app.policy.reminders.step_channel`
 (reminder 2 of an email invitation may go by SMS); the delivery job checks it again.
@@ -22,20 +22,26 @@ import logging
 from collections import defaultdict
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import case, delete, or_, select, update
 
 from app import clock
-from app.db import db
+from app.db import affected, db
 from app.jobs import step_timing
-from app.jobs.delivery import JOB_FOR_CHANNEL, claim_timeout, lease
-from app.jobs.queue import enqueue_after_commit
+from app.jobs.delivery import JOB_FOR_CHANNEL, claim_timeout, enqueue_delivery, lease
 from app.jobs.runtime import job
 from app.models import Invitation, Message, Person, Survey
 from app.policy import lifecycle, reminders
 from app.services.clicks import settle_due
-from app.vocabulary import Channel, InvitationStatus, MessageStatus, SurveyStatus
-from channels.base import Step
+from app.vocabulary import (
+    STEP_DUE_STATUSES,
+    STEP_FROM,
+    WAITING_STATUSES,
+    Channel,
+    InvitationStatus,
+    MessageStatus,
+    Step,
+    SurveyStatus,
+)
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +112,7 @@ def release_unsent_claims(now: datetime) -> int:
     back_to = case(
         *(
             (Invitation.sending_step == step.value, status.value)
-            for step, status in lifecycle.STEP_FROM.items()
+            for step, status in STEP_FROM.items()
         ),
     )
     db.session.execute(
@@ -167,7 +173,7 @@ def expire(now: datetime) -> int:
     """Past the deadline and never answered: a non-response."""
     result = db.session.execute(
         update(Invitation)
-        .where(Invitation.status.in_(lifecycle.WAITING_STATUSES), Invitation.deadline_at <= now)
+        .where(Invitation.status.in_(WAITING_STATUSES), Invitation.deadline_at <= now)
         .values(
             status=S.EXPIRED,
             ended_at=now,
@@ -177,7 +183,7 @@ def expire(now: datetime) -> int:
         )
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount or 0
+    return affected(result)
 
 
 def open_links(now: datetime) -> int:
@@ -197,12 +203,11 @@ def open_links(now: datetime) -> int:
         )
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount or 0
+    return affected(result)
 
 
 def enqueue_due(now: datetime) -> int:
     """Enqueue every due step, in batches of ``JOB_BATCH_SIZE`` per channel and step."""
-    batch_size = current_app.config["JOB_BATCH_SIZE"]
     total = 0
     for _ in range(MAX_PASSES):
         due = db.session.execute(
@@ -219,7 +224,7 @@ def enqueue_due(now: datetime) -> int:
             .join(Person, Person.id == Invitation.person_id)
             .where(
                 Invitation.next_action_at <= now,
-                Invitation.status.in_((S.SCHEDULED, S.SENT, S.REMINDED_1)),
+                Invitation.status.in_(STEP_DUE_STATUSES),
                 Invitation.channel.in_(tuple(JOB_FOR_CHANNEL)),
                 Invitation.deadline_at > now,
                 Survey.status == SurveyStatus.ACTIVE,
@@ -234,7 +239,7 @@ def enqueue_due(now: datetime) -> int:
         if not due:
             db.session.commit()
             break
-        groups: dict[tuple[Channel, str], list[int]] = defaultdict(list)
+        groups: dict[tuple[Channel, Step], list[int]] = defaultdict(list)
         for row in due:
             step = lifecycle.step_after(row.status)
             if step is None:
@@ -248,7 +253,7 @@ def enqueue_due(now: datetime) -> int:
                 if step == Step.REMINDER_2
                 else reminders.Escalation(),
             )
-            groups[(channel, step.value)].append(row.id)
+            groups[(channel, step)].append(row.id)
         db.session.execute(
             update(Invitation)
             .where(Invitation.id.in_([row.id for row in due]))
@@ -256,10 +261,7 @@ def enqueue_due(now: datetime) -> int:
             .execution_options(synchronize_session=False)
         )
         for (channel, step), ids in groups.items():
-            for start in range(0, len(ids), batch_size):
-                enqueue_after_commit(
-                    JOB_FOR_CHANNEL[channel], ids[start : start + batch_size], step
-                )
+            enqueue_delivery(channel, step, ids)
         db.session.commit()
         total += len(due)
         if len(due) < PASS_SIZE:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import db
+from app.db import Model
 from app.models._types import enum_column_type
 from app.vocabulary import StaffRole
 
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from app.models.people import StaffUser
 
 
-class ApiKey(db.Model):
+class ApiKey(Model):
     __tablename__ = "api_key"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -35,7 +35,7 @@ class ApiKey(db.Model):
     staff_user: Mapped[StaffUser | None] = relationship(lazy="joined")
 
 
-class IdempotencyRecord(db.Model):
+class IdempotencyRecord(Model):
     """The first answer to a POST made with an ``Idempotency-Key``, replayed on retries."""
 
     __tablename__ = "idempotency_record"

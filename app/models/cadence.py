@@ -1,5 +1,6 @@
-"""Cadence: the rules admins set, what the engine decided, and the contacts it reads that are
-not invitations (widget displays), plus asks that wait for their time (deferred asks)."""
+"""Cadence: the rules admins set, what the engine decided, and asks that wait for their time
+(deferred asks). The other contact the engine reads, a widget display, is in
+:mod:`app.models.widget`."""
 
 from __future__ import annotations
 
@@ -9,12 +10,12 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import db
+from app.db import Model
 from app.models._types import enum_column_type
 from app.vocabulary import Channel, Trigger
 
 
-class CadencePolicy(db.Model):
+class CadencePolicy(Model):
     __tablename__ = "cadence_policy"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -27,7 +28,7 @@ class CadencePolicy(db.Model):
     updated_at: Mapped[datetime]
 
 
-class Decision(db.Model):
+class Decision(Model):
     """A stored answer to "may we ask this person?": every refusal is one row; allowed
     decisions of campaigns are kept as counts on the campaign, not as rows.
 
@@ -52,33 +53,7 @@ class Decision(db.Model):
     created_at: Mapped[datetime]
 
 
-class WidgetDisplay(db.Model):
-    """The widget showing a survey to a person: a survey contact. Its dismissal starts the
-    widget's backoff; ``display_id`` is what the widget sends back (dismiss, answer)."""
-
-    __tablename__ = "widget_display"
-    __table_args__ = (
-        Index("ix_widget_display_person_shown", "person_id", "shown_at"),
-        Index("ix_widget_display_person_dismissed", "person_id", "dismissed_at"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    display_id: Mapped[str] = mapped_column(String(36), unique=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
-    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"))
-    invitation_id: Mapped[int | None] = mapped_column(
-        ForeignKey("invitation.id", ondelete="SET NULL"), index=True
-    )
-    shown_at: Mapped[datetime]
-    dismissed_at: Mapped[datetime | None]
-    answered_at: Mapped[datetime | None]
-    response_id: Mapped[int | None] = mapped_column(
-        ForeignKey("response.id", ondelete="SET NULL"), unique=True
-    )
-    """The answer given in this display (at most one; answering again updates it)."""
-
-
-class DeferredAsk(db.Model):
+class DeferredAsk(Model):
     """An ask that waits for its time: an event rule's "N days later", a recurring survey's
     slot in the day, or a person held back by the account cap. The sweep decides for the due
     ones in sets, like a campaign."""

@@ -9,14 +9,14 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, SmallInteger, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import db
+from app.db import Model
 from app.models._types import enum_column_type
 from app.vocabulary import ClickState
 
 PENDING_SQL = "state = 'pending'"
 
 
-class ScoreClick(db.Model):
+class ScoreClick(Model):
     """A GET of a score link from an email (``/s/<token>?score=N``). It becomes the answer
     only after a quiet period without clicks on other scores of the same invitation (mail
     scanners open every link at once); see :mod:`app.policy.clicks`."""
@@ -41,7 +41,7 @@ class ScoreClick(db.Model):
     decided_at: Mapped[datetime | None]
 
 
-class ProviderEvent(db.Model):
+class ProviderEvent(Model):
     """A provider's webhook event already applied, by the provider's own event id."""
 
     __tablename__ = "provider_event"

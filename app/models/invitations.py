@@ -8,27 +8,23 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import db
+from app.db import Model
 from app.models._types import enum_column_type
-from app.vocabulary import Channel, InvitationStatus, MessageStatus, Trigger
+from app.vocabulary import (
+    OPEN_SQL,
+    OPEN_STATUSES,
+    Channel,
+    InvitationStatus,
+    MessageStatus,
+    Trigger,
+)
 
 if TYPE_CHECKING:
     from app.models.people import Account, Person, StaffUser
     from app.models.surveys import Survey
 
-OPEN_STATUSES = (
-    InvitationStatus.SCHEDULED,
-    InvitationStatus.SENDING,
-    InvitationStatus.SENT,
-    InvitationStatus.REMINDED_1,
-    InvitationStatus.REMINDED_2,
-)
 
-
-OPEN_SQL = "status IN ('scheduled','sending','sent','reminded_1','reminded_2')"
-
-
-class Invitation(db.Model):
+class Invitation(Model):
     __tablename__ = "invitation"
     __table_args__ = (
         Index("ix_invitation_person_created", "person_id", "created_at"),
@@ -90,7 +86,7 @@ class Invitation(db.Model):
         return self.status in OPEN_STATUSES
 
 
-class Message(db.Model):
+class Message(Model):
     """One delivery step of an invitation. The unique (invitation, step) pair is the last line
     of defence against sending a step twice; the claim on the invitation is the first."""
 

@@ -8,12 +8,12 @@ from typing import Any
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import db
+from app.db import Model
 from app.models._types import enum_column_type
 from app.vocabulary import Role, StaffRole
 
 
-class StaffUser(db.Model):
+class StaffUser(Model):
     """An admin, a customer-success manager or an analyst; a CSM sends surveys under their own
     name. Deactivated, never deleted (the audit log names them)."""
 
@@ -44,7 +44,7 @@ class StaffUser(db.Model):
         return self.sender_email or self.email
 
 
-class Account(db.Model):
+class Account(Model):
     """A customer company; its owner CSM is who surveys come from by default."""
 
     __tablename__ = "account"
@@ -60,7 +60,7 @@ class Account(db.Model):
     csm: Mapped[StaffUser | None] = relationship(lazy="joined")
 
 
-class Person(db.Model):
+class Person(Model):
     """A respondent: a user of the product at a customer account."""
 
     __tablename__ = "person"

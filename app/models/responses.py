@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, ForeignKey, Index, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import db
+from app.db import Model
 from app.models._types import enum_column_type
 from app.vocabulary import Category, Channel, Role
 
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from app.models.surveys import Survey
 
 
-class Response(db.Model):
+class Response(Model):
     __tablename__ = "response"
     __table_args__ = (
         CheckConstraint("score >= 0 AND score <= 10", name="score_range"),

@@ -12,12 +12,12 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import db
+from app.db import Model
 from app.models._types import enum_column_type
 from app.policy.sms_conversation import ReplyOutcome
 
 
-class SmsReply(db.Model):
+class SmsReply(Model):
     __tablename__ = "sms_reply"
     __table_args__ = (
         Index("ix_sms_reply_invitation_outcome", "invitation_id", "outcome", "created_at"),

@@ -7,12 +7,12 @@ from datetime import datetime
 from sqlalchemy import String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import db
+from app.db import Model
 from app.models._types import enum_column_type
 from app.vocabulary import SuppressionKind, SuppressionReason
 
 
-class Suppression(db.Model):
+class Suppression(Model):
     __tablename__ = "suppression"
     __table_args__ = (UniqueConstraint("kind", "value"),)
 

@@ -8,14 +8,14 @@ from typing import Any
 from sqlalchemy import String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import db
+from app.db import Model
 from app.models._types import enum_column_type
 from app.vocabulary import Category, SurveyStatus
 
 DEFAULT_FOLLOW_UP = "What is the main reason for your score?"
 
 
-class Survey(db.Model):
+class Survey(Model):
     __tablename__ = "survey"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -9,12 +9,12 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import db
+from app.db import Model
 from app.models._types import enum_column_type
 from app.vocabulary import Channel
 
 
-class Campaign(db.Model):
+class Campaign(Model):
     """One fan-out of a survey to an audience, run in the worker; ``counts`` says how many were
     invited, are waiting for a slot, and were skipped per reason."""
 
@@ -34,7 +34,7 @@ class Campaign(db.Model):
     finished_at: Mapped[datetime | None]
 
 
-class PersonEvent(db.Model):
+class PersonEvent(Model):
     """Something that happened to a person in the product (``trial_ended``, ``upgraded``)."""
 
     __tablename__ = "person_event"
@@ -48,7 +48,7 @@ class PersonEvent(db.Model):
     created_at: Mapped[datetime]
 
 
-class SurveyTrigger(db.Model):
+class SurveyTrigger(Model):
     """A survey's automatic asks: ``recurring`` (every ``every_days`` to an audience) or
     ``event`` (``delay_days`` after the event ``event_name``)."""
 

@@ -1,17 +1,18 @@
-"""The workspace's widget credentials: a public key (the script tag's ``data-key``), the
-secret that signs user ids (HMAC), and the web origins allowed to call the widget endpoints."""
+"""The in-app widget's rows: the workspace's credentials (a public key, the script tag's
+``data-key``; the secret that signs user ids, HMAC; the web origins allowed to call the widget
+endpoints) and each display of a survey to a person (a survey contact)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import JSONType, db
+from app.db import JSONType, Model
 
 
-class WidgetKey(db.Model):
+class WidgetKey(Model):
     __tablename__ = "widget_key"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -43,3 +44,29 @@ class WidgetKey(db.Model):
         ):
             out.append(self.previous_secret)
         return out
+
+
+class WidgetDisplay(Model):
+    """The widget showing a survey to a person: a survey contact. Its dismissal starts the
+    widget's backoff; ``display_id`` is what the widget sends back (dismiss, answer)."""
+
+    __tablename__ = "widget_display"
+    __table_args__ = (
+        Index("ix_widget_display_person_shown", "person_id", "shown_at"),
+        Index("ix_widget_display_person_dismissed", "person_id", "dismissed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    display_id: Mapped[str] = mapped_column(String(36), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"))
+    invitation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("invitation.id", ondelete="SET NULL"), index=True
+    )
+    shown_at: Mapped[datetime]
+    dismissed_at: Mapped[datetime | None]
+    answered_at: Mapped[datetime | None]
+    response_id: Mapped[int | None] = mapped_column(
+        ForeignKey("response.id", ondelete="SET NULL"), unique=True
+    )
+    """The answer given in this display (at most one; answering again updates it)."""

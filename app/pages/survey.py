@@ -25,9 +25,10 @@ from typing import Any
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WsgiResponse
 
-from app import clock, links
+from app import clock
 from app.access import public
 from app.db import db
+from app.messages import links
 from app.models import Invitation, Response
 from app.policy.deadlines import closes_on
 from app.policy.nps import category

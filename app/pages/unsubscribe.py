@@ -12,9 +12,10 @@ from typing import Any
 
 from flask import Blueprint, render_template
 
-from app import clock, links
+from app import clock
 from app.access import public
 from app.db import db
+from app.messages import links
 from app.services.suppressions import is_suppressed, suppress
 from app.vocabulary import SuppressionKind, SuppressionReason
 

@@ -42,18 +42,12 @@ the result is exact to the microsecond.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from app.policy import wording
 from app.policy.facts import (
-    DISMISSAL_CHANNELS,
     QUIET_HOURS_CHANNELS,
     Channel,
-    Contact,
-    ContactKind,
     Decision,
     History,
     Person,
@@ -63,36 +57,13 @@ from app.policy.facts import (
     utc,
 )
 from app.policy.quiet_hours import SendWindow, describe_window, next_send_time, resolve_zone
-from app.policy.rules import YEAR_DAYS, CadenceRules
+from app.policy.rulebook import BY_REASON, RULES, Case, days
+from app.policy.rules import CadenceRules
 
-__all__ = ["check", "decide", "decide_redisplay", "earliest_eligible"]
+__all__ = ["check", "days", "decide", "decide_redisplay", "earliest_eligible"]
 
-_DAY = timedelta(days=1)
 #: Rounds of the fixed point; three suffice for monotone rules, the rest is a safety margin.
 _MAX_ROUNDS = 32
-
-
-def days(count: int) -> timedelta:
-    """``D(count)``: exact 24-hour periods."""
-    return count * _DAY
-
-
-@dataclass(frozen=True, slots=True)
-class _Case:
-    """Everything one decision reads, validated and sorted once."""
-
-    rules: CadenceRules
-    person: Person
-    channel: Channel
-    survey_id: int
-    contacts: tuple[Contact, ...]  # latest first
-    survey_contacts: tuple[Contact, ...]  # this survey's, latest first
-    account_asked_at: tuple[datetime, ...]  # latest first
-    last_dismissed_at: datetime | None
-    zone: ZoneInfo | None  # None: quiet hours do not apply to the channel
-    window: SendWindow
-    checks: tuple[Callable[[_Case, datetime], Refusal | None], ...]
-    notes: tuple[str, ...]
 
 
 def _case(
@@ -103,7 +74,7 @@ def _case(
     channel: Channel | str,
     *,
     redisplay: bool = False,
-) -> _Case:
+) -> Case:
     for name, value, kind in (
         ("rules", rules, CadenceRules),
         ("person", person, Person),
@@ -125,7 +96,7 @@ def _case(
     if person.suppression is not None:  # nothing else was applied: nothing to explain
         notes.clear()
     contacts = tuple(sorted(history.contacts, key=lambda c: c.at, reverse=True))
-    return _Case(
+    return Case(
         rules=rules,
         person=person,
         channel=channel,
@@ -141,135 +112,18 @@ def _case(
     )
 
 
-_SUPPRESSION_LABELS = {"sms_stop": "replied STOP by SMS", "sms_undeliverable": "SMS undeliverable"}
-
-
-# -- the rules: each returns a Refusal at instant t, or None --------------------------------
-
-
-def _suppressed(case: _Case, t: datetime) -> Refusal | None:
-    reason = case.person.suppression
-    if reason is None:
-        return None
-    label = _SUPPRESSION_LABELS.get(str(reason), str(reason).replace("_", " "))
-    return Refusal(
-        Reason.SUPPRESSED, f"Suppressed ({label}): this person must not be contacted.", None
-    )
-
-
-def _min_tenure(case: _Case, t: datetime) -> Refusal | None:
-    n, signed_up = case.rules.min_tenure_days, case.person.signed_up_at
-    if not n or signed_up is None or t >= signed_up + days(n):
-        return None
-    return Refusal(
-        Reason.MIN_TENURE,
-        f"Signed up {wording.relative(signed_up, t)} ({wording.day(signed_up, t)}); "
-        f"the minimum tenure is {wording.plural(n, 'day')}.",
-        signed_up + days(n),
-    )
-
-
-def _yearly_cap(case: _Case, t: datetime) -> Refusal | None:
-    cap, since = case.rules.yearly_cap, t - days(YEAR_DAYS)
-    recent = [c for c in case.contacts if c.at > since]
-    if len(recent) < cap:
-        return None
-    frees = recent[cap - 1].at + days(YEAR_DAYS)
-    return Refusal(
-        Reason.YEARLY_CAP,
-        f"Asked {wording.plural(len(recent), 'time')} in the last {YEAR_DAYS} days; the yearly "
-        f"cap is {cap}. The next slot frees on {wording.day(frees, t)}.",
-        frees,
-    )
-
-
-def _recurrence(case: _Case, t: datetime) -> Refusal | None:
-    n = case.rules.recurrence_days
-    if not n or not case.survey_contacts or case.survey_contacts[0].at <= t - days(n):
-        return None
-    last = case.survey_contacts[0].at
-    when = wording.relative(last, t)
-    did = f"Got this survey {when}" if last <= t else f"This survey is already due {when}"
-    return Refusal(
-        Reason.RECURRENCE,
-        f"{did} ({wording.day(last, t)}); it may be repeated every {wording.plural(n, 'day')}.",
-        last + days(n),
-    )
-
-
-def _recontact(case: _Case, t: datetime) -> Refusal | None:
-    n = case.rules.recontact_days
-    if not n or not case.contacts or case.contacts[0].at <= t - days(n):
-        return None
-    last = case.contacts[0]
-    when = wording.relative(last.at, t)
-    shown = last.kind is ContactKind.WIDGET_DISPLAY
-    if last.at <= t:
-        did = f"Shown a survey in the app {when}" if shown else f"Asked {when}"
-    else:
-        did = f"Already due to be {'shown a survey' if shown else 'asked'} {when}"
-    return Refusal(
-        Reason.RECONTACT_PERIOD,
-        f"{did} ({wording.day(last.at, t)}); the recontact period is {wording.plural(n, 'day')}.",
-        last.at + days(n),
-    )
-
-
-def _dismissal_backoff(case: _Case, t: datetime) -> Refusal | None:
-    n, dismissed = case.rules.dismissal_backoff_days, case.last_dismissed_at
-    if (
-        not n
-        or case.channel not in DISMISSAL_CHANNELS
-        or dismissed is None
-        or dismissed <= t - days(n)
-    ):
-        return None
-    return Refusal(
-        Reason.DISMISSAL_BACKOFF,
-        f"Dismissed a survey in the app {wording.relative(dismissed, t)} "
-        f"({wording.day(dismissed, t)}); the app waits {wording.plural(n, 'day')} after a "
-        "dismissal.",
-        dismissed + days(n),
-    )
-
-
-def _account_cap(case: _Case, t: datetime) -> Refusal | None:
-    cap, window = case.rules.account_cap, case.rules.account_cap_window_days
-    if cap is None:
-        return None
-    since = t - days(window)
-    recent = [at for at in case.account_asked_at if at > since]
-    if len(recent) < cap:
-        return None
-    frees = recent[cap - 1] + days(window)
-    return Refusal(
-        Reason.ACCOUNT_CAP,
-        f"{'1 other person' if len(recent) == 1 else f'{len(recent)} other people'} of this "
-        f"account {'was' if len(recent) == 1 else 'were'} asked in the last "
-        f"{wording.plural(window, 'day')}; the account cap is {cap}. Waiting for a slot: "
-        f"the next frees on {wording.utc_moment(frees, t)}.",
-        frees,
-    )
-
-
-# Precedence order = REFUSAL_ORDER.
-_CHECKS = (
-    _suppressed,
-    _min_tenure,
-    _yearly_cap,
-    _recurrence,
-    _recontact,
-    _dismissal_backoff,
-    _account_cap,
+_CHECKS = tuple(rule.check for rule in RULES)
+_REDISPLAY_CHECKS = (
+    BY_REASON[Reason.SUPPRESSED].check,
+    BY_REASON[Reason.DISMISSAL_BACKOFF].check,
 )
-_REDISPLAY_CHECKS = (_suppressed, _dismissal_backoff)
 
 
-def _refusals(case: _Case, t: datetime) -> tuple[Refusal, ...]:
+def _refusals(case: Case, t: datetime) -> tuple[Refusal, ...]:
     return tuple(r for check_rule in case.checks if (r := check_rule(case, t)) is not None)
 
 
-def _earliest(case: _Case, start: datetime) -> datetime | None:
+def _earliest(case: Case, start: datetime) -> datetime | None:
     t = start
     for _ in range(_MAX_ROUNDS):
         refusals = _refusals(case, t)
@@ -354,7 +208,7 @@ def decide_redisplay(
     return _decision(case, utc("now", now))
 
 
-def _decision(case: _Case, now: datetime) -> Decision:
+def _decision(case: Case, now: datetime) -> Decision:
     refusals = _refusals(case, now)
     next_at = _earliest(case, now)
     if refusals:
@@ -385,7 +239,7 @@ def _decision(case: _Case, now: datetime) -> Decision:
     return Decision(True, Reason.QUIET_HOURS, message, next_at, next_at, (), case.notes)
 
 
-def _moment(case: _Case, at: datetime, now: datetime) -> str:
+def _moment(case: Case, at: datetime, now: datetime) -> str:
     if case.zone is None:
         return wording.utc_moment(at, now)
     local = at.astimezone(case.zone)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date, format_time
 
-from app.i18n import parse_locale, translate
+from app.messages.i18n import parse_locale, translate
 
 DEFAULT_TIMEZONE = "UTC"
 DEFAULT_LOCALE = "en"
@@ -28,10 +28,6 @@ def end_of_local_day(moment: datetime, timezone: str | None) -> datetime:
     local = moment.astimezone(tz)
     last = datetime.combine(local.date(), time(23, 59, 59), tzinfo=tz)
     return last.astimezone(UTC)
-
-
-def deadline_after(start: datetime, days: int, timezone: str | None) -> datetime:
-    return end_of_local_day(start + timedelta(days=days), timezone)
 
 
 def _locale(name: str | None) -> Locale:

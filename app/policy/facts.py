@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from app.policy.wording import iso
 from app.vocabulary import Channel
 
 __all__ = [
@@ -220,10 +221,6 @@ class Decision:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (ISO 8601 UTC times) for storage and API bodies."""
-
-        def iso(at: datetime | None) -> str | None:
-            return None if at is None else at.isoformat().replace("+00:00", "Z")
-
         return {
             "allowed": self.allowed,
             "reason": str(self.reason),

@@ -1,4 +1,6 @@
-"""The invitation lifecycle as pure decisions: what is due, what status follows a step.
+"""The invitation lifecycle as pure decisions: when an invitation is next looked at, its
+planned times, the retry backoff. Its words (statuses, steps, status sets) are in
+:mod:`app.vocabulary`.
 
 ``scheduled -> sending -> sent -> reminded_1 -> reminded_2 -> expired``, and from any open
 state ``-> responded | suppressed | canceled | failed``, and ``-> needs_review`` when a worker
@@ -8,14 +10,10 @@ died between claiming a step and hearing the provider's answer. Only ``scheduled
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from app.vocabulary import Channel, InvitationStatus
-from channels.base import Step
-
-S = InvitationStatus
+from app.vocabulary import STEP_FROM, WAITING_STATUSES, Channel, InvitationStatus, Step
 
 # Steps go out on channels that deliver messages; a link is handed over by whoever made it.
 MESSAGING_CHANNELS = frozenset({Channel.EMAIL, Channel.SMS})
@@ -28,16 +26,14 @@ MIN_GAP = timedelta(hours=20)
 MAX_ATTEMPTS = 6
 
 
-#: The status an invitation must be in for a step to be claimed, and the one it moves to.
-STEP_FROM = {Step.INITIAL: S.SCHEDULED, Step.REMINDER_1: S.SENT, Step.REMINDER_2: S.REMINDED_1}
-STEP_TO = {Step.INITIAL: S.SENT, Step.REMINDER_1: S.REMINDED_1, Step.REMINDER_2: S.REMINDED_2}
-WAITING_STATUSES = frozenset({S.SCHEDULED, S.SENT, S.REMINDED_1, S.REMINDED_2})
-
-
 class PlanError(ValueError):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
+    """A reminder plan that cannot be: ``field`` names the number, ``problem`` says what is
+    wrong with it (``str()``: "reminder_2_days must be after reminder_1_days")."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field} {problem}")
         self.field = field
+        self.problem = problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,13 +46,13 @@ class ReminderPlan:
 
     def __post_init__(self) -> None:
         if self.reminder_1_days <= 0:
-            raise PlanError("reminder_1_days", "reminder_1_days must be at least 1")
+            raise PlanError("reminder_1_days", "must be at least 1")
         if self.reminder_2_days <= self.reminder_1_days:
-            raise PlanError("reminder_2_days", "reminder_2_days must be after reminder_1_days")
+            raise PlanError("reminder_2_days", "must be after reminder_1_days")
         if self.deadline_days <= self.reminder_2_days:
-            raise PlanError("deadline_days", "deadline_days must be after reminder_2_days")
+            raise PlanError("deadline_days", "must be after reminder_2_days")
         if self.deadline_days > 90:
-            raise PlanError("deadline_days", "deadline_days must be 90 or less")
+            raise PlanError("deadline_days", "must be 90 or less")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,17 +75,6 @@ def schedule(plan: ReminderPlan, send_at: datetime, channel: Channel) -> Schedul
         send_at + timedelta(days=plan.reminder_2_days),
         deadline,
     )
-
-
-class ActionKind(enum.StrEnum):
-    SEND = "send"
-    EXPIRE = "expire"
-
-
-@dataclass(frozen=True, slots=True)
-class Action:
-    kind: ActionKind
-    step: Step | None = None
 
 
 def planned_time(step: Step, times: Schedule) -> datetime | None:
@@ -122,23 +107,6 @@ def next_action_at(
     if planned is not None and planned < times.deadline_at:
         return planned
     return times.deadline_at
-
-
-def due_action(
-    status: InvitationStatus,
-    times: Schedule,
-    now: datetime,
-    last_message_at: datetime | None = None,
-) -> Action | None:
-    """What, if anything, is due for an invitation at ``now``."""
-    if status not in WAITING_STATUSES:
-        return None
-    if now >= times.deadline_at:
-        return Action(ActionKind.EXPIRE)
-    when = next_action_at(status, times, last_message_at)
-    if when is None or now < when or when >= times.deadline_at:
-        return None
-    return Action(ActionKind.SEND, step_after(status))
 
 
 def retry_delay(attempts: int, retry_after: float | None = None) -> timedelta:

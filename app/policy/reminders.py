@@ -25,8 +25,7 @@ from zoneinfo import ZoneInfo
 from app.policy import lifecycle
 from app.policy.quiet_hours import SendWindow, describe_window, next_send_time
 from app.policy.wording import local_moment
-from app.vocabulary import Channel, InvitationStatus
-from channels.base import Step
+from app.vocabulary import Channel, InvitationStatus, Step
 
 STEP_LABEL = {
     Step.INITIAL: "The first message",

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from channels.base import Address
-
 
 @dataclass(frozen=True, slots=True)
 class Sender:
+    """A name and an email address (a From or a Reply-To)."""
+
     name: str
     email: str
 
@@ -22,7 +22,7 @@ def choose_from(
     csm: Sender | None,
     default: Sender,
     authenticated_domains: frozenset[str],
-) -> tuple[Address, Address | None]:
+) -> tuple[Sender, Sender | None]:
     """(From, Reply-To) for an email sent on behalf of ``csm``.
 
     - CSM on an authenticated domain: From and Reply-To are the CSM, so a reply lands in
@@ -33,8 +33,7 @@ def choose_from(
     """
     domains = frozenset(d.lower() for d in authenticated_domains)
     if csm is None:
-        return Address(default.email, default.name), None
-    csm_address = Address(csm.email, csm.name)
+        return default, None
     if domain_of(csm.email) in domains:
-        return csm_address, csm_address
-    return Address(default.email, f"{csm.name} via {default.name}"), csm_address
+        return csm, csm
+    return Sender(f"{csm.name} via {default.name}", default.email), csm

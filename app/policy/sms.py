@@ -145,7 +145,7 @@ def _gsm_only(value: str) -> str:
 @dataclass(frozen=True, slots=True)
 class SmsPhrases:
     """The fixed wording of survey texts, with ``str.format`` fields. English by default; the
-    application passes the person's language (``app.content``). Whatever the language, the
+    application passes the person's language (``app.messages.content``). Whatever the language, the
     keywords stay STOP and the scale stays 0 to 10: they are what Twilio and the reply
     parser understand."""
 

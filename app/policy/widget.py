@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from app.i18n import translate
+from app.messages.i18n import translate
 
 #: The most origins one key may allow.
 MAX_ORIGINS = 50

@@ -8,11 +8,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-__all__ = ["day", "local_moment", "plural", "relative", "utc_moment"]
+__all__ = ["day", "iso", "local_moment", "plural", "relative", "utc_moment"]
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _DAY = timedelta(days=1)
+
+
+def iso(value: datetime | None) -> str | None:
+    """A time as every JSON body and stored decision writes it: ISO 8601, UTC, ``Z``."""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value is not None else None
 
 
 def day(at: datetime, now: datetime) -> str:

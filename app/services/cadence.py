@@ -1,8 +1,8 @@
 """Cadence mechanism: a person's history from the database into the pure engine
 (:mod:`app.policy.cadence`), the decision for one ask, and what is stored about it.
 
-What counts as a survey contact (the SQL in :mod:`app.services.fanout` uses the same
-definition, :data:`CONTACT_SQL`):
+What counts as a survey contact (one definition, :func:`app.vocabulary.contact_sql`, also
+written into the fan-out's SQL and read by recurring planning):
 
 - an invitation on any channel at ``coalesce(sent_at, scheduled_at)``, if it went out
   (``sent_at`` set), may still go out (``scheduled``, ``sending``, scheduled in the future
@@ -21,37 +21,31 @@ Suppressions, by channel (they always win):
 
 from __future__ import annotations
 
-import dataclasses
-import functools
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, literal, or_, select, union_all
+from sqlalchemy import and_, func, literal, literal_column, or_, select, text, union_all
 
-from app.db import db
+from app.db import UTCDateTime, db
 from app.errors import Conflict
 from app.models import Account, Decision, Invitation, Person, Suppression, Survey
-from app.models.cadence import WidgetDisplay
+from app.models.widget import WidgetDisplay
 from app.policy import cadence as engine
-from app.policy import facts, lifecycle
+from app.policy import facts
 from app.policy.cadence import days
-from app.policy.quiet_hours import SendWindow, next_send_time, resolve_zone
 from app.policy.rules import CadenceRules
+from app.policy.wording import iso
 from app.services.cadence_rules import rules_for
 from app.vocabulary import (
     Channel,
-    InvitationStatus,
     SuppressionKind,
     SuppressionReason,
     Trigger,
+    contact_at_sql,
+    contact_sql,
 )
 
-S = InvitationStatus
-#: Invitations that are contacts even before ``sent_at`` is set.
-MAY_GO_OUT = (S.SCHEDULED, S.SENDING, S.NEEDS_REVIEW)
-CONTACT_SQL = "(sent_at IS NOT NULL OR status IN ('scheduled','sending','needs_review'))"
 #: Reasons outside the engine's: nothing to send to, or already asked on this channel.
 UNREACHABLE = "unreachable"
 _ADDRESS = {Channel.EMAIL: "email address", Channel.SMS: "phone number"}
@@ -59,7 +53,13 @@ ALREADY_INVITED = "already_invited"
 
 
 def invitation_is_contact() -> Any:
-    return or_(Invitation.sent_at.is_not(None), Invitation.status.in_(MAY_GO_OUT))
+    """Whether an ``invitation`` row is a survey contact (:func:`app.vocabulary.contact_sql`)."""
+    return text(contact_sql(Invitation.__tablename__))
+
+
+def invitation_contact_at() -> Any:
+    """When an ``invitation`` row counts as a contact (:func:`app.vocabulary.contact_at_sql`)."""
+    return literal_column(contact_at_sql(Invitation.__tablename__), type_=UTCDateTime())
 
 
 def contact_rows(person_ids: Any) -> Any:
@@ -68,7 +68,7 @@ def contact_rows(person_ids: Any) -> Any:
     invitations = select(
         Invitation.person_id,
         Invitation.survey_id,
-        func.coalesce(Invitation.sent_at, Invitation.scheduled_at).label("at"),
+        invitation_contact_at().label("at"),
         literal(facts.ContactKind.INVITATION.value).label("kind"),
     ).where(Invitation.person_id.in_(person_ids), invitation_is_contact())
     displays = select(
@@ -189,27 +189,30 @@ def record_decision(ask: Ask, decision: facts.Decision, now: datetime) -> Decisi
 
 class Throttled(Conflict):
     """A cadence rule refused the ask: HTTP 409 ``throttled`` with ``rule`` and
-    ``next_eligible_at``. ``persist_after_rollback`` stores the refusal once the request's own
-    work is rolled back (see :func:`app.api.transaction.write`)."""
+    ``next_eligible_at``. It carries the refusal (``ask``, ``decision``, ``at``); whoever
+    rolls the request back stores it with :func:`store_refusal` (the API's write
+    transaction, :func:`app.api.transaction.write`)."""
 
     code = "throttled"
 
-    def __init__(self, decision: facts.Decision, persist: Callable[[], None]) -> None:
+    def __init__(self, ask: Ask, decision: facts.Decision, at: datetime) -> None:
         body = decision.to_dict()
         super().__init__(
             decision.message,
             field="person_id",
             extra={"rule": body["reason"], "next_eligible_at": body["next_eligible_at"]},
         )
+        self.ask = ask
         self.decision = decision
-        self.persist_after_rollback = persist
+        self.at = at
 
 
-def _store_later(ask: Ask, decision: facts.Decision, now: datetime) -> None:
-    # After a rollback the person may not exist (created inline by the refused request):
-    # there is then nobody to explain the refusal to.
-    if db.session.get(Person, ask.person_id) is not None:
-        record_decision(ask, decision, now)
+def store_refusal(refused: Throttled) -> None:
+    """Store the refusal of a request whose own work was rolled back: the one way a refused
+    ask is recorded outside a fan-out. After the rollback the person may not exist (created
+    inline by the refused request): there is then nobody to explain the refusal to."""
+    if db.session.get(Person, refused.ask.person_id) is not None:
+        record_decision(refused.ask, refused.decision, refused.at)
 
 
 def lock_account(account_id: int) -> None:
@@ -231,32 +234,8 @@ def check_cadence(
         lock_account(person.account_id)
     decision = decide_for(person, ask.survey_id, ask.channel, now, rules)
     if not decision.allowed:
-        raise Throttled(decision, functools.partial(_store_later, ask, decision, now))
+        raise Throttled(ask, decision, now)
     return decision
-
-
-def reminders_in_window(
-    times: lifecycle.Schedule, timezone: str | None, rules: CadenceRules
-) -> lifecycle.Schedule:
-    """Reminders are sends too: each moves to the person's next send window (it stays
-    planned; one that would land past the deadline is simply not sent)."""
-    zone, _ = resolve_zone(timezone, rules.default_timezone)
-    window = SendWindow.from_rules(rules)
-
-    def moved(planned: datetime, after: datetime | None) -> datetime:
-        later = max(planned, after + lifecycle.MIN_GAP) if after is not None else planned
-        in_window = next_send_time(later, zone, window)
-        # Past the deadline it could not go anyway: keep the plan, and the delivery job skips
-        # the reminder then with its reason (app.jobs.step_timing), so the skip is recorded.
-        return in_window if in_window < times.deadline_at else planned
-
-    first = times.reminder_1_at
-    second = times.reminder_2_at
-    if first is not None:
-        first = moved(first, None)
-    if second is not None:
-        second = moved(second, first)
-    return dataclasses.replace(times, reminder_1_at=first, reminder_2_at=second)
 
 
 def recent_refusals(person_id: int, limit: int = 20) -> list[Decision]:
@@ -275,8 +254,6 @@ def explain(
 ) -> dict[str, Any]:
     """May we ask ``person`` now (``survey`` or any survey), and if not, why and when; plus
     the recent stored refusals. JSON-ready."""
-    from app.api.serialize import iso
-
     survey_id = survey.id if survey is not None else 0
     rules = rules_for(survey.id if survey is not None else None)
     decision = decide_for(person, survey_id, channel, now, rules)

@@ -1,4 +1,5 @@
-"""Reading and writing the cadence rules an admin set (DESIGN.md, "Cadence and throttling").
+"""Reading and writing the cadence rules an admin set (docs/architecture.md, "Cadence and
+throttling").
 
 The workspace's rules start from :class:`~app.policy.rules.CadenceRules`' defaults; a
 survey's overrides replace the fields they set. Nothing is cached in process memory, so every

@@ -44,7 +44,7 @@ def check_survey_channel(survey: Survey, channel: Channel, *, widget_rule: bool 
 
 def create_campaign(survey: Survey, channel: Channel, audience: Any, now: datetime) -> Campaign:
     """A queued campaign; its fan-out job is enqueued after the commit."""
-    from app.jobs.cadence import run_campaign
+    from app.jobs.campaigns import run_campaign
     from app.jobs.queue import enqueue_after_commit
 
     check_survey_channel(survey, channel)

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import func, or_, select, update
 
-from app.db import db
+from app.db import affected, db
 from app.models import Invitation, Response, ScoreClick
 from app.policy import clicks as policy
 from app.services.responses import SurveyClosed, lock_invitation, record_response
@@ -106,7 +106,7 @@ def settle(invitation_ids: Sequence[int], now: datetime) -> dict[str, int]:
             .values(state=state, decided_at=now)
             .execution_options(synchronize_session=False)
         )
-        counts[state.value] += result.rowcount or 0
+        counts[state.value] += affected(result)
     return counts
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from app.db import db, is_postgres
+from app.db import affected, db, is_postgres
 from app.models import Message, ProviderEvent, ScoreClick
 from app.policy import delivery_status
 from app.services.suppressions import suppress
@@ -112,4 +112,4 @@ def prune(now: datetime) -> dict[str, int]:
             ScoreClick.state != ClickState.PENDING, ScoreClick.decided_at < now - CLICK_TTL
         )
     )
-    return {"provider_events": events.rowcount or 0, "score_clicks": clicks.rowcount or 0}
+    return {"provider_events": affected(events), "score_clicks": affected(clicks)}

@@ -1,6 +1,6 @@
 """Set-based cadence: decide for thousands of people in one statement, then invite them in
-batches (DESIGN.md, "Working at scale"). Campaigns, recurring surveys and event rules all go
-through :func:`fan_out_chunk`.
+batches (docs/architecture.md, "Working at scale"). Campaigns, recurring surveys and event rules
+all go through :func:`fan_out_chunk`.
 
 One chunk (up to :data:`CHUNK` people, in person id order) is one transaction:
 
@@ -23,31 +23,32 @@ exactly).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
-from sqlalchemy import bindparam, column, delete, select, table, text
+from sqlalchemy import Select, bindparam, column, delete, select, table, text
 
 from app.db import UTCDateTime, db, is_postgres
-from app.jobs.delivery import JOB_FOR_CHANNEL, LEASE
-from app.jobs.queue import enqueue_after_commit
+from app.jobs.delivery import enqueue_delivery, lease
 from app.models import Account, DeferredAsk, Person, Survey
-from app.policy import lifecycle
-from app.policy.deadlines import end_of_local_day
 from app.policy.facts import QUIET_HOURS_CHANNELS, Reason
+from app.policy.planner import plan
 from app.policy.quiet_hours import SendWindow, next_send_time, resolve_zone
-from app.policy.rules import YEAR_DAYS, CadenceRules
-from app.services.cadence import ALREADY_INVITED, UNREACHABLE, reminders_in_window
+from app.policy.rulebook import RULES
+from app.policy.rules import CadenceRules
+from app.services.cadence import ALREADY_INVITED, UNREACHABLE
 from app.services.cadence_rules import rules_for
 from app.services.fanout_sql import decide_chunk, stmt, temp_tables
 from app.services.invitations import reminder_plan
-from app.vocabulary import Channel, Trigger
+from app.vocabulary import Channel, Step, Trigger
 
 #: People decided per transaction.
 CHUNK = 10_000
-_CANDIDATE_IDS = select(column("person_id")).select_from(table("fanout_candidate"))
+_CANDIDATE_IDS: Select[tuple[Any]] = select(column("person_id")).select_from(
+    table("fanout_candidate")
+)
 SURVEY_CLOSED = "survey_closed"
 #: Refusals a recurring survey waits out (the others would only refuse again).
 WAITABLE = frozenset(r.value for r in Reason) - {"ok", "quiet_hours", "suppressed"}
@@ -105,7 +106,8 @@ def _candidates(spec: FanOutSpec, now: datetime, after: int, chunk: int) -> list
 def _schedules(
     survey: Survey, rules: CadenceRules, channel: Channel, now: datetime, zones: list[str]
 ) -> list[dict[str, Any]]:
-    """Send time, reminders and deadline per distinct time zone (quiet hours per zone)."""
+    """The plan per distinct time zone (the send window depends only on the zone); a zone
+    whose send comes after the survey closes has none (these people are skipped)."""
     window = SendWindow.from_rules(rules)
     start = max(now, survey.opens_at) if survey.opens_at else now
     rows = []
@@ -114,28 +116,18 @@ def _schedules(
         if channel in QUIET_HOURS_CHANNELS:
             zone, _ = resolve_zone(tz or None, rules.default_timezone)
             send_at = next_send_time(start, zone, window)
-        times = lifecycle.schedule(reminder_plan(survey), send_at, channel)
-        if channel in QUIET_HOURS_CHANNELS:
-            times = reminders_in_window(times, tz or None, rules)
-        deadline = end_of_local_day(times.deadline_at, tz or None)
-        if survey.closes_at is not None:
-            if send_at >= survey.closes_at:
-                continue  # these people are skipped: the survey closes first
-            deadline = min(deadline, survey.closes_at)
-        due = send_at <= now
-        is_link = channel == Channel.LINK
-        rows.append(
-            {
-                "tz": tz,
-                "send_at": send_at,
-                "reminder_1_at": times.reminder_1_at,
-                "reminder_2_at": times.reminder_2_at,
-                "deadline_at": deadline,
-                "next_action_at": (deadline if is_link else now + LEASE) if due else send_at,
-                "status": "sent" if (is_link and due) else "scheduled",
-                "sent_at": send_at if (is_link and due) else None,
-            }
+        planned = plan(
+            reminder_plan(survey),
+            rules,
+            channel,
+            send_at,
+            timezone=tz or None,
+            closes_at=survey.closes_at,
+            now=now,
+            lease=lease(),
         )
+        if planned is not None:
+            rows.append({"tz": tz, **dataclasses.asdict(planned), "status": planned.status.value})
     return rows
 
 
@@ -200,7 +192,7 @@ RETURNING id, CASE WHEN scheduled_at <= :now THEN 1 ELSE 0 END""",
         ),
         params,
     ).all()
-    _enqueue(spec.channel, [inv_id for inv_id, due in invited if due])
+    enqueue_delivery(spec.channel, Step.INITIAL, [inv_id for inv_id, due in invited if due])
     if spec.deferred:
         db.session.execute(
             delete(DeferredAsk)
@@ -208,7 +200,7 @@ RETURNING id, CASE WHEN scheduled_at <= :now THEN 1 ELSE 0 END""",
             .execution_options(synchronize_session=False)
         )
     _store_refusals(spec, rules, now, params)
-    counts = dict(
+    counts: dict[str, int] = dict(
         db.session.execute(text("SELECT reason, COUNT(*) FROM fanout_result GROUP BY reason")).all()
     )
     if not pg:
@@ -239,38 +231,15 @@ def _insert_schedule(pg: bool) -> Any:
     )
 
 
-def _enqueue(channel: Channel, ids: list[int]) -> None:
-    if channel not in JOB_FOR_CHANNEL or not ids:
-        return
-    size = current_app.config["JOB_BATCH_SIZE"]
-    for start in range(0, len(ids), size):
-        enqueue_after_commit(
-            JOB_FOR_CHANNEL[channel], ids[start : start + size], lifecycle.Step.INITIAL.value
-        )
-
-
 def reason_messages(rules: CadenceRules, spec: FanOutSpec) -> dict[str, str]:
     """One readable sentence per reason (the exact per-person wording is the eligibility
-    endpoint's, computed live)."""
+    endpoint's, computed live): the fan-out's own reasons, then each rule's sentence."""
     by = f"campaign {spec.campaign_id}" if spec.campaign_id else f"the {spec.trigger.value} ask"
-    cap = rules.account_cap
     return {
         UNREACHABLE: f"Not asked by {by}: no {spec.channel.value} address to send to.",
         ALREADY_INVITED: f"Not asked by {by}: already has an open invitation to this survey.",
         SURVEY_CLOSED: f"Not asked by {by}: the survey closes before the person's send window.",
-        "suppressed": f"Not asked by {by}: suppressed; this person must not be contacted.",
-        "min_tenure": f"Not asked by {by}: signed up less than "
-        f"{rules.min_tenure_days} days ago (minimum tenure).",
-        "yearly_cap": f"Not asked by {by}: already asked {rules.yearly_cap} times in the last "
-        f"{YEAR_DAYS} days (yearly cap).",
-        "recurrence": f"Not asked by {by}: got this survey within the last "
-        f"{rules.recurrence_days} days (recurrence).",
-        "recontact_period": f"Not asked by {by}: asked within the last "
-        f"{rules.recontact_days} days (recontact period).",
-        "dismissal_backoff": f"Not asked by {by}: dismissed a survey in the app within the "
-        f"last {rules.dismissal_backoff_days} days.",
-        "account_cap": f"Waiting ({by}): {cap} people of this account were already asked in "
-        f"{rules.account_cap_window_days} days (account cap); asked when a slot frees.",
+        **{rule.reason.value: rule.says(rules, by) for rule in RULES},
     }
 
 

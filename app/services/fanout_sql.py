@@ -1,10 +1,11 @@
 """The SQL of the set-based cadence decision (see :mod:`app.services.fanout`), for PostgreSQL
 and SQLite.
 
-The statement mirrors the rule table of :mod:`app.policy.cadence` (each rule refuses at
-``now`` when a fact is newer than ``now - D(n)``; it passes again at that fact ``+ D(n)``).
-Only validated whole numbers of days and fixed reason codes are written into the SQL text;
-every other value is a bound parameter.
+The statement computes each person's facts, then refuses with each rule's own clause, taken
+from the rule's entry in :mod:`app.policy.rulebook` (each rule refuses at ``now`` when a fact is
+newer than ``now - D(n)``; it passes again at that fact ``+ D(n)``). Only validated whole
+numbers of days and fixed reason codes are written into the SQL text; every other value is a
+bound parameter.
 """
 
 from __future__ import annotations
@@ -16,19 +17,11 @@ from typing import Any
 from sqlalchemy import bindparam, text
 
 from app.db import UTCDateTime, db, is_postgres
-from app.policy.cadence import days
 from app.policy.facts import Reason
+from app.policy.rulebook import RULES, days
 from app.policy.rules import YEAR_DAYS, CadenceRules
 from app.services.cadence import ALREADY_INVITED, UNREACHABLE
-from app.vocabulary import Channel
-
-
-def _plus_days(expr: str, n: int, pg: bool) -> str:
-    if pg:
-        return f"({expr} + make_interval(secs => {int(n) * 86400}))"
-    seconds = int(n) * 86400
-    # SQLite keeps times as 'YYYY-MM-DD HH:MM:SS.ffffff': add whole seconds, keep the fraction.
-    return f"(strftime('%Y-%m-%d %H:%M:%S', {expr}, '+{seconds} seconds') || substr({expr}, 20))"
+from app.vocabulary import OPEN_STATUSES, Channel, contact_at_sql, contact_sql, status_sql
 
 
 def _greatest(parts: list[str], pg: bool) -> str:
@@ -55,9 +48,10 @@ def temp_tables(pg: bool) -> None:
 def facts_sql(rules: CadenceRules, channel: Channel, pg: bool) -> str:
     """The SELECT deciding for everyone in ``fanout_candidate`` (see the module doc). Rules
     that are off are left out of the statement altogether."""
-    contact = "(i.sent_at IS NOT NULL OR i.status IN ('scheduled','sending','needs_review'))"
-    cap_on = rules.account_cap is not None
-    widget = channel == Channel.WIDGET and rules.dismissal_backoff_days > 0
+    contact, contact_at = contact_sql("i"), contact_at_sql("i")
+    clauses = {rule.reason: rule.sql(rules, channel, pg) for rule in RULES}
+    cap_on = clauses[Reason.ACCOUNT_CAP] is not None
+    widget = clauses[Reason.DISMISSAL_BACKOFF] is not None
     address = {Channel.EMAIL: "cand.email", Channel.SMS: "cand.phone"}.get(channel)
     manual = "" if channel == Channel.EMAIL else " AND se.reason = 'manual'"
     manual_phone = "" if channel == Channel.SMS else " AND sp.reason = 'manual'"
@@ -67,7 +61,7 @@ def facts_sql(rules: CadenceRules, channel: Channel, pg: bool) -> str:
   FROM person p JOIN fanout_candidate c ON c.person_id = p.id
   WHERE p.id BETWEEN :lo AND :hi)""",
         f"""contact AS (
-  SELECT i.person_id, i.survey_id, COALESCE(i.sent_at, i.scheduled_at) AS at
+  SELECT i.person_id, i.survey_id, {contact_at} AS at
   FROM invitation i JOIN cand ON cand.person_id = i.person_id
   WHERE i.person_id BETWEEN :lo AND :hi AND {contact}
   UNION ALL
@@ -102,7 +96,7 @@ def facts_sql(rules: CadenceRules, channel: Channel, pg: bool) -> str:
     if cap_on:
         ctes.append(
             f"""acct_contact AS (
-  SELECT i.person_id, COALESCE(i.sent_at, i.scheduled_at) AS at
+  SELECT i.person_id, {contact_at} AS at
   FROM invitation i JOIN person p2 ON p2.id = i.person_id
   WHERE p2.account_id IN (SELECT account_id FROM cand) AND {contact}
   UNION ALL
@@ -128,47 +122,25 @@ def facts_sql(rules: CadenceRules, channel: Channel, pg: bool) -> str:
             "LEFT JOIN acct_ranked me ON me.account_id = cand.account_id "
             "AND me.person_id = cand.person_id"
         )
-    others_cap = "(CASE WHEN me.rn <= :account_cap THEN acct.t_cap1 ELSE acct.t_cap END)"
-
     refuse: list[tuple[str, str]] = []
     if address is not None:
         refuse.append((f"{address} IS NULL", UNREACHABLE))
     refuse.append(
         (
-            "EXISTS (SELECT 1 FROM invitation oi WHERE oi.person_id = cand.person_id "
+            "EXISTS (SELECT 1 FROM invitation oi WHERE oi.person_id = cand.person_id "  # noqa: S608
             "AND oi.person_id BETWEEN :lo AND :hi "
-            "AND oi.survey_id = :survey_id AND oi.channel = :channel AND oi.status IN "
-            "('scheduled','sending','sent','reminded_1','reminded_2'))",
+            "AND oi.survey_id = :survey_id AND oi.channel = :channel AND "
+            f"{status_sql(OPEN_STATUSES, 'oi.status')})",
             ALREADY_INVITED,
         )
     )
-    refuse.append(("se.id IS NOT NULL OR sp.id IS NOT NULL", Reason.SUPPRESSED.value))
+    # The rules, one clause each, in precedence order (app.policy.rulebook).
     until = [":now"]
-    if rules.min_tenure_days:
-        refuse.append(("cand.signed_up_at > :tenure_since", Reason.MIN_TENURE.value))
-        until.append(
-            "COALESCE(" + _plus_days("cand.signed_up_at", rules.min_tenure_days, pg) + ", :now)"
-        )
-    refuse.append(("per.year_count >= :yearly_cap", Reason.YEARLY_CAP.value))
-    until.append("COALESCE(" + _plus_days("capped.at", YEAR_DAYS, pg) + ", :now)")
-    if rules.recurrence_days:
-        refuse.append(("per.last_survey_at > :recurrence_since", Reason.RECURRENCE.value))
-        until.append(
-            "COALESCE(" + _plus_days("per.last_survey_at", rules.recurrence_days, pg) + ", :now)"
-        )
-    if rules.recontact_days:
-        refuse.append(("per.last_at > :recontact_since", Reason.RECONTACT_PERIOD.value))
-        until.append("COALESCE(" + _plus_days("per.last_at", rules.recontact_days, pg) + ", :now)")
-    if widget:
-        refuse.append(("dismissed.at > :dismissal_since", Reason.DISMISSAL_BACKOFF.value))
-        until.append(
-            "COALESCE(" + _plus_days("dismissed.at", rules.dismissal_backoff_days, pg) + ", :now)"
-        )
-    if cap_on:
-        refuse.append((f"{others_cap} > :acct_since", Reason.ACCOUNT_CAP.value))
-        until.append(
-            "COALESCE(" + _plus_days(others_cap, rules.account_cap_window_days, pg) + ", :now)"
-        )
+    for reason, clause in clauses.items():
+        if clause is not None:
+            refuse.append((clause.condition, reason.value))
+            if clause.until is not None:
+                until.append(clause.until)
     cases = "\n    ".join(f"WHEN {cond} THEN '{reason}'" for cond, reason in refuse)
     in_r = "CASE WHEN me.person_id IS NULL THEN 0 ELSE 1 END" if cap_on else "0"
     n_recent = "COALESCE(acct.n_recent, 0)" if cap_on else "0"

@@ -9,15 +9,14 @@ from sqlalchemy import select
 
 from app.db import db
 from app.errors import AppError, Conflict
-from app.jobs.delivery import JOB_FOR_CHANNEL, LEASE
-from app.jobs.queue import enqueue_after_commit
-from app.models import OPEN_STATUSES, Invitation, Person, StaffUser, Survey
+from app.jobs.delivery import enqueue_delivery, lease
+from app.models import Invitation, Person, StaffUser, Survey
 from app.policy import lifecycle
-from app.policy.deadlines import end_of_local_day
-from app.services.cadence import Ask, check_cadence, reminders_in_window
+from app.policy.planner import plan
+from app.services.cadence import Ask, check_cadence
 from app.services.cadence_rules import rules_for
 from app.validation import is_mobile
-from app.vocabulary import Channel, InvitationStatus, SurveyStatus, Trigger
+from app.vocabulary import OPEN_STATUSES, Channel, InvitationStatus, Step, SurveyStatus, Trigger
 
 MAX_SCHEDULE_AHEAD = timedelta(days=365)
 
@@ -33,9 +32,9 @@ class InvitationRequest:
 
 
 def lock_person(person_id: int) -> None:
-    """Serialize invitations per person (DESIGN.md, decision 3): on PostgreSQL a row lock
-    held to the end of the transaction; SQLite serializes writers anyway. ``FOR NO KEY
-    UPDATE``: it excludes other asks of the person but not rows that merely reference them
+    """Serialize invitations per person (docs/architecture.md, "Decisions", 3): on PostgreSQL
+    a row lock held to the end of the transaction; SQLite serializes writers anyway. ``FOR NO
+    KEY UPDATE``: it excludes other asks of the person but not rows that merely reference them
     (a stored decision, a response)."""
     db.session.execute(
         select(Person.id).where(Person.id == person_id).with_for_update(key_share=True)
@@ -111,53 +110,51 @@ def create_invitation(request: InvitationRequest, now: datetime) -> Invitation:
             extra={"invitation_id": open_one.id},
         )
 
-    # Cadence (issue 3): every rule, for every trigger; quiet hours move the send.
-    decision = check_cadence(person, Ask(person.id, survey.id, channel, request.trigger), send_at)
+    # Cadence: every rule, for every trigger; quiet hours move the send. The survey's
+    # effective rules are read once, for the decision and the reminders' send window.
+    rules = rules_for(survey.id)
+    ask = Ask(person.id, survey.id, channel, request.trigger)
+    decision = check_cadence(person, ask, send_at, rules)
     if decision.send_at is not None and decision.send_at > send_at:
         send_at = decision.send_at
-        if survey.closes_at is not None and send_at >= survey.closes_at:
-            raise Conflict(
-                "The survey closes before the person's next send window.",
-                field="send_at",
-                code="survey_closed",
-            )
-
-    times = lifecycle.schedule(reminder_plan(survey), send_at, channel)
-    if channel in lifecycle.MESSAGING_CHANNELS:
-        times = reminders_in_window(times, person.timezone, rules_for(survey.id))
-    deadline = end_of_local_day(times.deadline_at, person.timezone)
-    if survey.closes_at is not None:
-        deadline = min(deadline, survey.closes_at)
-    sender = request.sender or (person.account.csm if person.account else None)
-    due_now = send_at <= now
-    is_link = channel == Channel.LINK
+    planned = plan(
+        reminder_plan(survey),
+        rules,
+        channel,
+        send_at,
+        timezone=person.timezone,
+        closes_at=survey.closes_at,
+        now=now,
+        lease=lease(),
+    )
+    if planned is None:
+        raise Conflict(
+            "The survey closes before the person's next send window.",
+            field="send_at",
+            code="survey_closed",
+        )
     invitation = Invitation(
         survey=survey,
         person=person,
         account_id=person.account_id,
         channel=channel,
         trigger=request.trigger,
-        sender=sender,
-        status=InvitationStatus.SENT if (is_link and due_now) else InvitationStatus.SCHEDULED,
-        scheduled_at=send_at,
-        sent_at=send_at if (is_link and due_now) else None,
-        reminder_1_at=times.reminder_1_at,
-        reminder_2_at=times.reminder_2_at,
-        deadline_at=deadline,
+        sender=request.sender or (person.account.csm if person.account else None),
+        status=planned.status,
+        scheduled_at=planned.send_at,
+        sent_at=planned.sent_at,
+        reminder_1_at=planned.reminder_1_at,
+        reminder_2_at=planned.reminder_2_at,
+        deadline_at=planned.deadline_at,
+        next_action_at=planned.next_action_at,
         attempts=0,
         created_at=now,
         updated_at=now,
     )
-    if is_link:
-        invitation.next_action_at = deadline if due_now else send_at
-    else:
-        invitation.next_action_at = now + LEASE if due_now else send_at
     db.session.add(invitation)
     db.session.flush()
-    if due_now and not is_link:
-        enqueue_after_commit(
-            JOB_FOR_CHANNEL[channel], [invitation.id], lifecycle.Step.INITIAL.value
-        )
+    if send_at <= now:
+        enqueue_delivery(channel, Step.INITIAL, [invitation.id])
     return invitation
 
 

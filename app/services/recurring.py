@@ -10,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import bindparam, exists, select, text
 
-from app.db import UTCDateTime, db, is_postgres
+from app.db import UTCDateTime, affected, db, is_postgres
 from app.models import Decision, DeferredAsk, Invitation, Person, Survey, SurveyTrigger
-from app.models.cadence import WidgetDisplay
+from app.models.widget import WidgetDisplay
 from app.services.audience import audience_filter
-from app.services.cadence import invitation_is_contact
+from app.services.cadence import invitation_contact_at, invitation_is_contact
 from app.vocabulary import SurveyStatus, Trigger
 
 #: Multiplier that scatters consecutive person ids over the day's seconds.
@@ -52,7 +52,7 @@ def _plan(trigger: SurveyTrigger, today: datetime, now: datetime) -> int:
         Invitation.person_id == Person.id,
         Invitation.survey_id == trigger.survey_id,
         invitation_is_contact(),
-        Invitation.created_at > since,
+        invitation_contact_at() > since,
     )
     shown = exists().where(
         WidgetDisplay.person_id == Person.id,
@@ -95,7 +95,7 @@ def _plan(trigger: SurveyTrigger, today: datetime, now: datetime) -> int:
     )
     total = 0
     for start in range(0, len(ids), 10_000):
-        total += (
+        total += affected(
             db.session.execute(
                 stmt,
                 {
@@ -105,7 +105,6 @@ def _plan(trigger: SurveyTrigger, today: datetime, now: datetime) -> int:
                     "now": now,
                     "ids": ids[start : start + 10_000],
                 },
-            ).rowcount
-            or 0
+            )
         )
     return total

@@ -1,4 +1,4 @@
-"""Recording an answer: committed before the HTTP answer (DESIGN.md, decision 4)."""
+"""Recording an answer: committed before the HTTP answer (docs/architecture.md, "Decisions", 4)."""
 
 from __future__ import annotations
 
@@ -6,24 +6,11 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
-from app.db import db
+from app.db import affected, db
 from app.errors import AppError, Conflict
-from app.models import OPEN_STATUSES, Invitation, Response
+from app.models import Invitation, Response
 from app.policy.nps import MAX_SCORE, MIN_SCORE, category
-from app.vocabulary import Channel, InvitationStatus, Role, SurveyStatus
-
-#: States in which an answer is accepted (or, when already responded, updated).
-ANSWERABLE = frozenset(
-    {
-        InvitationStatus.SCHEDULED,
-        InvitationStatus.SENDING,
-        InvitationStatus.SENT,
-        InvitationStatus.REMINDED_1,
-        InvitationStatus.REMINDED_2,
-        InvitationStatus.RESPONDED,
-        InvitationStatus.NEEDS_REVIEW,
-    }
-)
+from app.vocabulary import ANSWERABLE, OPEN_STATUSES, Channel, InvitationStatus, Role, SurveyStatus
 
 
 class SurveyClosed(Conflict):
@@ -134,4 +121,4 @@ def end_open_invitations(
         )
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount or 0
+    return affected(result)

@@ -23,9 +23,7 @@ from app.db import db
 from app.errors import Conflict
 from app.jobs import step_timing
 from app.models import Invitation, Message
-from app.policy import lifecycle
-from app.vocabulary import InvitationStatus, MessageStatus
-from channels.base import Step
+from app.vocabulary import STEP_FROM, STEP_TO, InvitationStatus, MessageStatus, Step
 
 _SENT_COLUMN = {
     Step.INITIAL: "sent_at",
@@ -72,7 +70,7 @@ def settle_review(invitation: Invitation, went_out: bool, now: datetime, who: st
         message.sent_at = message.created_at
         message.error = f"{message.error or 'in review'}; went out, as checked by {who}"
         message.updated_at = now
-        status = lifecycle.STEP_TO[step]
+        status = STEP_TO[step]
         invitation.status = status
         setattr(invitation, _SENT_COLUMN[step], message.created_at)
         quiet = step_timing.quiet_of_invitations([invitation])[invitation.id]
@@ -81,7 +79,7 @@ def settle_review(invitation: Invitation, went_out: bool, now: datetime, who: st
         )
     else:
         db.session.delete(message)
-        invitation.status = lifecycle.STEP_FROM[step]
+        invitation.status = STEP_FROM[step]
         invitation.next_action_at = now
     db.session.flush()
     return message

@@ -4,7 +4,7 @@
 (:mod:`app.policy.sms_conversation`), records what it means (a response, a comment, an
 opt-out...) and returns what to text back. :func:`apply_delivery_update` moves a message to
 the status a status callback reports. Both leave the commit to the caller, which commits
-before answering Twilio (DESIGN.md, decision 4).
+before answering Twilio (docs/architecture.md, "Decisions", 4).
 
 Twilio may deliver a webhook more than once. An incoming text is kept under its MessageSid
 (unique): a second delivery finds the first and gets its answer again, changing nothing. A
@@ -21,8 +21,8 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import func, or_, select
 
-from app.content import sender_of
 from app.db import db
+from app.messages.content import sender_of
 from app.models import Invitation, Message, Person, Response, SmsReply
 from app.policy import sms_grammar
 from app.policy.nps import category
@@ -169,7 +169,7 @@ def conversation(invitation: Invitation | None, number: str, now: datetime) -> C
 
 
 def _company() -> str:
-    return current_app.config["COMPANY_NAME"]
+    return str(current_app.config["COMPANY_NAME"])
 
 
 def _csm_name(invitation: Invitation | None) -> str | None:

@@ -6,9 +6,15 @@ from datetime import datetime
 
 from sqlalchemy import delete, select, update
 
-from app.db import db
-from app.models import OPEN_STATUSES, Invitation, Person, Suppression
-from app.vocabulary import Channel, InvitationStatus, SuppressionKind, SuppressionReason
+from app.db import affected, db
+from app.models import Invitation, Person, Suppression
+from app.vocabulary import (
+    OPEN_STATUSES,
+    Channel,
+    InvitationStatus,
+    SuppressionKind,
+    SuppressionReason,
+)
 
 _CHANNEL_OF_KIND = {SuppressionKind.EMAIL: Channel.EMAIL, SuppressionKind.PHONE: Channel.SMS}
 
@@ -54,7 +60,7 @@ def suppress(
         )
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount or 0
+    return affected(result)
 
 
 def lift(kind: SuppressionKind, value: str) -> bool:
@@ -62,4 +68,4 @@ def lift(kind: SuppressionKind, value: str) -> bool:
     result = db.session.execute(
         delete(Suppression).where(Suppression.kind == kind, Suppression.value == value)
     )
-    return bool(result.rowcount)
+    return bool(affected(result))

@@ -12,13 +12,9 @@ from datetime import datetime
 
 from sqlalchemy import case, update
 
-from app.db import db
-from app.models import OPEN_STATUSES, Invitation
-from app.vocabulary import InvitationStatus
-
-#: Invitations whose deadline the close pulls in: the open ones, and those in review (a
-#: reviewer who finds a step did not go out must not send it after the close).
-_AFFECTED = (*OPEN_STATUSES, InvitationStatus.NEEDS_REVIEW)
+from app.db import affected, db
+from app.models import Invitation
+from app.vocabulary import CLOSE_AFFECTED, InvitationStatus
 
 
 def pull_in_deadlines(survey_id: int, closes_at: datetime, now: datetime) -> int:
@@ -29,7 +25,7 @@ def pull_in_deadlines(survey_id: int, closes_at: datetime, now: datetime) -> int
         update(Invitation)
         .where(
             Invitation.survey_id == survey_id,
-            Invitation.status.in_(_AFFECTED),
+            Invitation.status.in_(CLOSE_AFFECTED),
             Invitation.deadline_at > closes_at,
         )
         .values(
@@ -42,7 +38,7 @@ def pull_in_deadlines(survey_id: int, closes_at: datetime, now: datetime) -> int
         )
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount or 0
+    return affected(result)
 
 
 def hold_until_open(survey_id: int, opens_at: datetime, now: datetime) -> int:
@@ -58,4 +54,4 @@ def hold_until_open(survey_id: int, opens_at: datetime, now: datetime) -> int:
         .values(next_action_at=opens_at, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount or 0
+    return affected(result)

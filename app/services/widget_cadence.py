@@ -1,9 +1,9 @@
 """The cadence side of the in-app widget: may the widget show a survey to this person now,
 recording a display (a survey contact) and a dismissal (which starts the widget's backoff).
 
-The widget's own endpoints (issue 7) call these. A display that is still open (neither
-answered nor past the survey's deadline) may be shown again like a reminder: only the
-suppression and the dismissal backoff apply (``decide_redisplay``). A new display is a new
+The widget's own endpoints (:mod:`app.widget_api.views`) call these. A display that is still
+open (neither answered nor past the survey's deadline) may be shown again like a reminder: only
+the suppression and the dismissal backoff apply (``decide_redisplay``). A new display is a new
 contact and passes every rule.
 """
 
@@ -18,11 +18,11 @@ from sqlalchemy import func, select
 from app.db import db
 from app.errors import NotFound
 from app.models import Person, Survey
-from app.models.cadence import WidgetDisplay
+from app.models.widget import WidgetDisplay
 from app.policy import cadence as engine
 from app.policy import facts
 from app.policy.rules import CadenceRules
-from app.services.cadence import Ask, Throttled, _store_later, check_cadence, engine_person
+from app.services.cadence import Ask, Throttled, check_cadence, decide_for, engine_person
 from app.services.cadence_rules import rules_for
 from app.services.invitations import lock_person
 from app.vocabulary import Channel, Trigger
@@ -59,8 +59,6 @@ def may_show_widget(
     shown = open_display(person, survey, now)
     if shown is not None:
         return WidgetVerdict(_redisplay(person, rules, now), shown)
-    from app.services.cadence import decide_for
-
     return WidgetVerdict(decide_for(person, survey.id, Channel.WIDGET, now, rules), None)
 
 
@@ -92,7 +90,7 @@ def record_widget_display(
     if shown is not None:
         decision = _redisplay(person, rules, now)
         if not decision.allowed:
-            raise Throttled(decision, lambda: _store_later(ask, decision, now))
+            raise Throttled(ask, decision, now)
         return shown
     check_cadence(person, ask, now, rules)
     display = WidgetDisplay(

@@ -16,6 +16,7 @@ from app.db import db
 from app.errors import AppError, NotFound
 from app.models import WidgetKey
 from app.policy.widget import OriginError, normalize_origins
+from app.policy.wording import iso
 
 PUBLIC_PREFIX = "pk_"
 SECRET_PREFIX = "wsk_"  # noqa: S105  (a prefix, not a secret)
@@ -139,8 +140,6 @@ def snippet(key: WidgetKey, base_url: str, user_id: str = "USER_ID") -> str:
 
 
 def key_json(key: WidgetKey, base_url: str, *, with_secret: bool = False) -> dict[str, object]:
-    from app.api.serialize import iso
-
     body: dict[str, object] = {
         "id": key.id,
         "name": key.name,

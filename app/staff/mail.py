@@ -42,7 +42,7 @@ LOST_AFTER = timedelta(minutes=1)
 
 
 def link_for(purpose: str, token: str) -> str:
-    return current_app.config["BASE_URL"] + PATHS[purpose] + token
+    return str(current_app.config["BASE_URL"]) + PATHS[purpose] + token
 
 
 def queue_staff_email(

@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import db
+from app.db import Model
 
 if TYPE_CHECKING:
     from app.models.people import StaffUser
 
 
-class StaffSession(db.Model):
+class StaffSession(Model):
     """One signed-in browser. The cookie carries only a random token naming this row; ending
     the row (sign-out, deactivation, password change, "sign out everywhere") ends the session
     at once, whatever copies of the cookie exist."""
@@ -39,7 +39,7 @@ class StaffSession(db.Model):
     staff_user: Mapped[StaffUser] = relationship(lazy="joined")
 
 
-class StaffToken(db.Model):
+class StaffToken(Model):
     """A single-use link sent by email: sign in (15 minutes), reset the password, or accept
     an invitation (72 hours). Only the token's hash is stored."""
 
@@ -58,10 +58,10 @@ class StaffToken(db.Model):
     staff_user: Mapped[StaffUser] = relationship(lazy="joined")
 
 
-class StaffEmail(db.Model):
+class StaffEmail(Model):
     """An email to a staff member (sign-in link, password reset, invitation): a row first,
-    claimed before the provider is called, recorded after (DESIGN.md decision 8). The link's
-    token is made when the email is sent, so it is never stored in plain text."""
+    claimed before the provider is called, recorded after (docs/architecture.md, "Decisions",
+    8). The link's token is made when the email is sent, so it is never stored in plain text."""
 
     __tablename__ = "staff_email"
 

@@ -1,5 +1,6 @@
 """The in-app widget's public endpoints under ``/widget/v1`` (the script and the four POSTs
-it calls), the development page ``/dev/widget`` and the ``sounding widget-key`` commands.
+it calls). Its development page ``/dev/widget`` is in :mod:`app.dev.widget`, the
+``sounding widget-key`` commands in :mod:`app.commands.widget_keys`.
 
 The endpoints take no session and no CSRF token: a widget request is authenticated by the
 public key (which names the workspace's widget key and its allowed origins) and the HMAC
@@ -15,12 +16,7 @@ bp = Blueprint("widget", __name__, url_prefix="/widget/v1")
 
 def init_app(app: Flask) -> None:
     from app import csrf
-    from app.widget_api import cli, guard, views  # noqa: F401  (routes and hooks on bp)
+    from app.widget_api import guard, views  # noqa: F401  (routes and hooks on bp)
 
     app.register_blueprint(bp)
     csrf.exempt(bp)
-    if app.config["SOUNDING_ENV"] != "production":
-        from app.widget_api import devpage
-
-        app.register_blueprint(devpage.bp)
-    app.cli.add_command(cli.widget_key_group)

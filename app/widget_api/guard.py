@@ -44,7 +44,8 @@ def _json_body() -> Any:
 
 
 def current_widget_key() -> WidgetKey | None:
-    return g.get("widget_key")
+    key: WidgetKey | None = g.get("widget_key")
+    return key
 
 
 def _refuse_origin() -> Forbidden:

@@ -23,8 +23,8 @@ from app import clock
 from app.access import public
 from app.api import parse_body
 from app.db import db
-from app.errors import AppError, Forbidden, NotFound, Unauthorized
-from app.i18n import CATALOGS
+from app.errors import AppError, Forbidden, NotFound, Unauthorized, json_object
+from app.messages.i18n import CATALOGS
 from app.models import Person, WidgetKey
 from app.policy.widget import signature_matches
 from app.services.campaigns import record_event
@@ -99,7 +99,8 @@ def script() -> Response:
     response.vary.add("Accept-Encoding")
     response.headers["Cache-Control"] = f"public, max-age={SCRIPT_MAX_AGE}"
     response.headers["X-Content-Type-Options"] = "nosniff"
-    return response.make_conditional(request)
+    response.make_conditional(request)
+    return response
 
 
 # --------------------------------------------------------------------------- requests
@@ -132,19 +133,7 @@ def widget_write(view: Callable[..., Any]) -> Callable[..., Response]:
 
 
 def _body() -> dict[str, Any]:
-    if not request.is_json:
-        raise AppError(
-            "Send a JSON body with 'Content-Type: application/json'.",
-            code="unsupported_media_type",
-            status=415,
-        )
-    try:
-        data = request.get_json(silent=True)
-    except RecursionError:
-        data = None
-    if not isinstance(data, dict):
-        raise AppError("The request body must be a JSON object.", code="bad_request")
-    return data
+    return json_object()
 
 
 def _key(body: dict[str, Any]) -> WidgetKey:

@@ -36,6 +36,7 @@ NOT_FOUND_FOR_CSM = {"csm": 404}
 #: endpoint → (permission, {role: expected status of a GET when not 200})
 EXPECTED: dict[str, tuple[str, dict[str, int]]] = {
     "healthz": (P, {}),
+    "home": (P, {"*": 302}),  # to the dashboard
     "static": (P, {}),
     # API
     "api.get_cadence": (R, {}),

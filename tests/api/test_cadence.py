@@ -12,7 +12,7 @@ from flask import Flask
 
 from app.clock import FrozenClock
 from app.db import db
-from app.jobs.cadence import cadence_sweep
+from app.jobs.campaigns import cadence_sweep
 from app.models import Campaign, Decision, DeferredAsk, Invitation, PersonEvent, SurveyTrigger
 from tests.support.api import Api, error_of, issue_test_key
 from tests.support.factories import post_invitation, upsert_person
@@ -363,7 +363,7 @@ def test_explain_command(app: Flask, api: Api, survey: int) -> None:
 def test_one_cadence_sweep_at_a_time(app: Flask, api: Api, survey: int) -> None:
     from sqlalchemy import text
 
-    from app.jobs.cadence import _SWEEP_LOCK
+    from app.jobs.campaigns import _SWEEP_LOCK
 
     pid = person(api)
     api.post(

@@ -15,10 +15,10 @@ import pytest
 from flask import Flask
 from pytest_httpserver import HTTPServer
 
-from app import links
 from app.clock import FrozenClock
 from app.db import db
 from app.jobs.sweep import sweep
+from app.messages import links
 from app.models import Invitation, Message
 from app.vocabulary import InvitationStatus, MessageStatus
 from channels.base import substitute

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from app import email_templates
 from app.db import db
+from app.messages import email_templates
 from app.models import OutboxMessage
 from channels.base import Step, substitute
 from tests.support.api import Api, error_of, issue_test_key, row_counts

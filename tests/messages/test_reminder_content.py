@@ -10,7 +10,7 @@ from flask import Flask
 
 from app.clock import FrozenClock
 from app.db import db
-from app.i18n import translate
+from app.messages.i18n import translate
 from app.models import OutboxMessage
 from app.policy.deadlines import closes_on, end_of_local_day
 from tests.support.api import Api

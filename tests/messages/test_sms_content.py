@@ -110,7 +110,7 @@ def test_what_the_names_would_cost_as_typed() -> None:
 
 @pytest.mark.parametrize("locale", ["fr", "es", "de", "en"])
 def test_translated_first_texts_fit_two_segments(locale: str) -> None:
-    from app.content import sms_phrases
+    from app.messages.content import sms_phrases
     from app.policy.sms import compose_invitation
 
     composed = compose_invitation(

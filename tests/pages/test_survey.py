@@ -16,9 +16,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeSerializer
 
-from app import links
 from app.clock import FrozenClock
 from app.db import db
+from app.messages import links
 from app.models import Invitation, OutboxMessage, Response, ScoreClick, Suppression
 from tests.support.api import Api, iso
 from tests.support.factories import invite_person, new_person, new_survey, permissive_cadence

@@ -12,9 +12,9 @@ from flask import Flask
 
 from app import create_app
 from app.clock import FrozenClock, install
+from app.commands.demo import DEMO_SEND_WINDOW
 from app.db import db
-from app.demo import DEMO_SEND_WINDOW
-from app.jobs.cadence import cadence_sweep
+from app.jobs.campaigns import cadence_sweep
 from app.models import Invitation
 from app.policy.rules import CadenceOverrides, CadenceRules
 from tests.support.api import Api, issue_test_key

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from app.clock import FrozenClock
 from app.db import db
 from app.errors import AppError
-from app.jobs.cadence import cadence_sweep
+from app.jobs.campaigns import cadence_sweep
 from app.jobs.sweep import sweep
 from app.models import (
     Account,
@@ -33,6 +33,7 @@ from app.models import (
 )
 from app.policy.rules import CadenceRules
 from app.services import cadence_rules
+from app.services.cadence import Throttled, store_refusal
 from app.services.campaigns import create_campaign, record_event
 from app.services.invitations import InvitationRequest, create_invitation
 from app.services.suppressions import suppress
@@ -131,9 +132,8 @@ def make_machine(app: Flask, clock: FrozenClock) -> type[RuleBasedStateMachine]:
 
         def _refused(self, error: AppError) -> None:
             db.session.rollback()
-            persist = getattr(error, "persist_after_rollback", None)
-            if persist is not None:
-                persist()
+            if isinstance(error, Throttled):
+                store_refusal(error)
                 db.session.commit()
 
         @rule(

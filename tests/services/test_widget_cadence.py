@@ -10,7 +10,7 @@ from app.clock import FrozenClock
 from app.db import db
 from app.errors import NotFound
 from app.models import Decision, Person, Survey, WidgetDisplay
-from app.services.cadence import Throttled, decide_for
+from app.services.cadence import Throttled, decide_for, store_refusal
 from app.services.widget_cadence import (
     may_show_widget,
     record_dismissal,
@@ -55,7 +55,7 @@ def test_display_dismissal_and_redisplay(app: Flask, clock: FrozenClock) -> None
             record_widget_display(person, survey, clock.now())
         assert refused.value.body()["error"]["rule"] == "dismissal_backoff"
         db.session.rollback()
-        refused.value.persist_after_rollback()
+        store_refusal(refused.value)
         db.session.commit()
         assert db.session.query(Decision).one().channel == Channel.WIDGET
         clock.advance(days=4)

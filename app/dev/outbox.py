@@ -1,10 +1,10 @@
-"""Pages for development only (never registered in production): the outbox."""
+"""``/dev/outbox``: every message the outbox channel kept, as it would have been sent."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, render_template, request
+from flask import Blueprint, render_template, request
 from sqlalchemy import select
 
 from app.access import public
@@ -29,7 +29,3 @@ def outbox() -> Any:
 def outbox_message(message_id: int) -> Any:
     message = db.get_or_404(OutboxMessage, message_id)
     return render_template("dev/outbox_message.html", message=message)
-
-
-def init_app(app: Flask) -> None:
-    app.register_blueprint(bp)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
@@ -19,6 +21,29 @@ def find_person(who: str) -> Person | None:
     if person is None:
         person = db.session.scalar(select(Person).where(Person.email == who.lower()))
     return person
+
+
+_BY = {"email": "by email", "sms": "by SMS", "link": "by link"}
+_TRIGGER = {
+    "api": "through the API",
+    "csm": "by a CSM",
+    "recurring": "recurring",
+    "event": "event rule",
+    "demo": "demo data",
+}
+
+
+def asked_how(refusal: dict[str, Any]) -> str:
+    """What the refused ask was, in words: "survey 3 by email (campaign 7)", "survey 1 in the
+    widget" (the widget asks by showing itself: no trigger to name)."""
+    survey = f"survey {refusal['survey_id']}" if refusal["survey_id"] else "any survey"
+    if refusal["channel"] == "widget":
+        return f"{survey} in the widget"
+    if refusal["trigger"] == "campaign" and refusal["campaign_id"]:
+        why = f"campaign {refusal['campaign_id']}"
+    else:
+        why = _TRIGGER.get(refusal["trigger"], refusal["trigger"])
+    return f"{survey} {_BY.get(refusal['channel'], refusal['channel'])} ({why})"
 
 
 @click.command("explain")
@@ -57,8 +82,8 @@ def explain_command(who: str, survey_id: int | None, channel: str) -> None:
         click.echo("Recent refusals:")
         for refusal in refusals:
             click.echo(
-                f"  {refusal['at']}  {refusal['reason']:<18} survey {refusal['survey_id']} "
-                f"{refusal['channel']} ({refusal['trigger']}): {refusal['message']}"
+                f"  {refusal['at']}  {refusal['reason']:<18} {asked_how(refusal)}: "
+                f"{refusal['message']}"
             )
     else:
         click.echo("No stored refusals.")

@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 import threading
 
+import click
 from flask import Flask
 from flask_migrate import upgrade
-from werkzeug.serving import run_simple
+from werkzeug.serving import make_server
 
 from app.jobs.periodic import periodic_jobs
 from app.jobs.queue import InlineBackend, use_backend
@@ -45,20 +46,39 @@ def start_periodic_thread(app: Flask, stop: threading.Event) -> threading.Thread
     return thread
 
 
-def serve(app: Flask, host: str, port: int) -> None:
+def point_links_here(app: Flask, host: str, port: int) -> None:
+    """Links in messages point at this server (``--host``, ``--port``) unless ``BASE_URL``
+    was set: call it before anything is sent (the demo's messages too)."""
+    if app.config.get("BASE_URL_IS_DEFAULT"):
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+        app.config["BASE_URL"] = f"http://{shown}:{port}"
+
+
+def serve(app: Flask, host: str, port: int, banner: str) -> None:
+    """Serve ``app`` with its jobs in this process; print ``banner`` once the port is ours.
+    A port in use is a :class:`click.ClickException` (nothing said to be running)."""
     if app.config.get("REDIS_URL"):
         log.warning(
             "sounding dev runs jobs in this process; REDIS_URL is ignored here. "
             "Run `gunicorn` and `python worker.py` to use Redis."
         )
-    use_backend(app, InlineBackend(raise_errors=False))
-    if app.config.get("BASE_URL_IS_DEFAULT"):
-        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
-        app.config["BASE_URL"] = f"http://{shown}:{port}"
-    stop = threading.Event()
-    start_periodic_thread(app, stop)
+    point_links_here(app, host, port)
     try:
         # Not app.run(): under the `sounding` (Flask) CLI it returns at once without serving.
-        run_simple(host, port, app, threaded=True, use_reloader=False)
+        server = make_server(host, port, app, threaded=True)
+    except (OSError, SystemExit) as exc:  # werkzeug exits when the port is taken
+        raise click.ClickException(
+            f"Cannot serve on {host}:{port}: the port is in use (or not ours to take). "
+            "Stop what runs there, or choose another with --port."
+        ) from exc
+    use_backend(app, InlineBackend(raise_errors=False))
+    stop = threading.Event()
+    start_periodic_thread(app, stop)
+    click.echo(banner)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
     finally:
         stop.set()
+        server.server_close()

@@ -1,7 +1,7 @@
 """What people read: the survey email and text message for one step of an invitation.
 
 Email content is rendered once per survey and step from the survey's templates (see
-:mod:`app.email_templates`: sandboxed, editable by admins) with substitution keys
+:mod:`app.messages.email_templates`: sandboxed, editable by admins) with substitution keys
 (``%greeting%``, ``%score_url_9%`` ...) and personalised per recipient by substitutions, so
 the SendGrid channel can send up to 1,000 recipients in one request. Keys ending in
 ``_html`` carry HTML-escaped values for the HTML part.
@@ -17,13 +17,14 @@ from functools import lru_cache
 
 from flask import current_app
 
-from app import email_templates, links
-from app.i18n import translate
+from app.messages import email_templates, links
+from app.messages.i18n import translate
 from app.models import Invitation, StaffUser
 from app.policy.deadlines import closes_on, format_day
 from app.policy.sender import Sender, choose_from
 from app.policy.sms import ENGLISH, SmsPhrases
-from channels.base import Address, EmailContent, EmailMessage, SmsMessage, Step
+from app.vocabulary import Step
+from channels.base import Address, EmailContent, EmailMessage, SmsMessage
 
 SCORES = range(11)
 
@@ -125,8 +126,8 @@ def email_message(
         invitation_id=invitation.id,
         step=step,
         to=Address(person.email, person.name),
-        sender=sender,
-        reply_to=reply_to,
+        sender=Address(sender.email, sender.name),
+        reply_to=Address(reply_to.email, reply_to.name) if reply_to is not None else None,
         content=content,
         substitutions=subs,
         headers={

@@ -61,13 +61,15 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import escape
 
-from channels.base import EmailContent, Step, substitute
+from app.vocabulary import Step
+from channels.base import EmailContent, substitute
 
 SCORES = range(11)
-TEMPLATE_DIR = Path(__file__).resolve().parent / "templates" / "messages"
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates" / "messages"
 DEFAULT_FILES = {"subject": "email_subject.txt", "html": "email.html", "text": "email.txt"}
 #: API field for each part, so an error names what the admin sent.
 FIELDS = {"subject": "email_subject", "html": "email_html", "text": "email_text"}
@@ -107,7 +109,7 @@ class Templates:
     text: str
 
     def part(self, name: str) -> str:
-        return getattr(self, name)
+        return str(getattr(self, name))
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,7 +282,7 @@ def render_for(
 def samples(base_url: str, company: str) -> list[Recipient]:
     """Made-up recipients to validate and preview with: one with a name, one without."""
     urls = tuple(f"{base_url}/s/sample-token?score={n}" for n in SCORES)
-    common = {
+    common: dict[str, Any] = {
         "sender_name": "Jane Doe",
         "deadline": "This survey closes on Tuesday, December 1, 2026.",
         "closes_on": "Tuesday, December 1, 2026",
@@ -359,4 +361,10 @@ def validate_all(templates: Mapping[str, str | None], **context: str) -> None:
     """Validate each given part (``{"html": source, ...}``); None means the default."""
     for part, source in templates.items():
         if source is not None:
-            validate(part, source, **context)  # type: ignore[arg-type]
+            validate(
+                part,
+                source,
+                company=context["company"],
+                question=context["question"],
+                base_url=context["base_url"],
+            )

@@ -16,7 +16,7 @@ from babel import Locale, UnknownLocaleError
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
-CATALOGS = Path(__file__).resolve().parent / "translations"
+CATALOGS = Path(__file__).resolve().parent.parent / "translations"
 DEFAULT_LOCALE = "en"
 
 

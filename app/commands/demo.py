@@ -13,6 +13,7 @@ import random
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -110,7 +111,7 @@ ZONES = [
     "Asia/Kolkata",
     "Australia/Sydney",
 ]
-COMMENTS = {
+COMMENTS: dict[str, list[str | None]] = {
     "promoter": [
         "The reporting saves me hours every week.",
         "Support is fast and friendly.",
@@ -182,7 +183,10 @@ def build_demo(seed: int = 7) -> DemoSummary:
     password = secrets.token_urlsafe(12)
     set_password(admin, password, now)
     db.session.commit()
-    count = lambda model: db.session.scalar(select(func.count()).select_from(model))  # noqa: E731
+
+    def count(model: type[Any]) -> int:
+        return db.session.scalar(select(func.count()).select_from(model)) or 0
+
     return DemoSummary(
         created,
         count(Person),

@@ -1,28 +1,54 @@
 """The ``sounding`` command: a Flask CLI group with Sounding's own commands.
 
-``sounding dev``, ``sounding demo``, ``sounding create-api-key``, ``sounding staff``,
-``sounding outbox``,
-``sounding sweep``, ``sounding explain`` and (from Flask-Migrate) ``sounding db upgrade``.
+``sounding dev``, ``sounding demo``, ``sounding create-api-key``, ``sounding outbox`` and
+``sounding sweep`` are here; ``sounding explain`` (:mod:`app.commands.explain`),
+``sounding staff`` (:mod:`app.commands.staff`), ``sounding widget-key``
+(:mod:`app.commands.widget_keys`), ``sounding sms-reply`` (:mod:`app.commands.sms_reply`,
+development only) and (from Flask-Migrate) ``sounding db upgrade``.
 """
 
 from __future__ import annotations
 
+import sys
+from datetime import datetime
+from importlib.metadata import version
+
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 
 from app import clock
+from app.config import quiet_development_key
 from app.db import db
-from app.models import OutboxMessage, StaffUser
-from app.vocabulary import StaffRole
+from app.models import Invitation, OutboxMessage, Person, StaffUser
+from app.vocabulary import Channel, InvitationStatus, StaffRole
+
+#: Asking for help runs nothing: no warning about the development key then.
+_HELP = frozenset({"--help", "-h", "--version"})
+
+
+def cli_group() -> FlaskGroup:
+    """The ``sounding`` group: Sounding's commands and Flask's (``db``, ``routes``, ``shell``),
+    without Flask's ``--app``/``--env-file`` (the app is always Sounding's) and with
+    Sounding's own ``--version``."""
+    from app import create_app
+
+    group = FlaskGroup(
+        create_app=lambda: create_app(), add_version_option=False, help="Sounding: NPS surveys."
+    )
+    group.params = [p for p in group.params if p.name not in ("app", "env_file")]
+    click.version_option(
+        version("sounding"), "--version", prog_name="sounding", message="%(prog)s %(version)s"
+    )(group)
+    return group
 
 
 def main() -> None:
-    from app import create_app
-
-    group = FlaskGroup(create_app=lambda: create_app(), help="Sounding: NPS surveys.")
-    group(prog_name="sounding")
+    args = sys.argv[1:]
+    if not args or _HELP & set(args):
+        quiet_development_key()
+    cli_group()(prog_name="sounding")
 
 
 @click.command("dev")
@@ -31,12 +57,11 @@ def main() -> None:
 @click.option("--port", default=5000, show_default=True, type=int)
 def dev_command(host: str, port: int) -> None:
     """Run the web app and the jobs in one process (no Redis needed)."""
-    from app.devserver import migrate, serve
+    from app.commands.devserver import migrate, serve
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     migrate(app)
-    click.echo(f"Sounding is running on http://{host}:{port}/  (outbox: /dev/outbox)")
-    serve(app, host, port)
+    serve(app, host, port, f"Sounding is running on http://{host}:{port}/  (outbox: /dev/outbox)")
 
 
 @click.command("demo")
@@ -47,17 +72,19 @@ def dev_command(host: str, port: int) -> None:
 @click.option("--seed", default=7, show_default=True, help="Random seed for the demo data.")
 def demo_command(host: str, port: int, serve: bool, seed: int) -> None:
     """Create a realistic demo data set, print where to look, then serve like `dev`."""
-    from app.demo import build_demo
-    from app.devserver import migrate
-    from app.devserver import serve as run_server
+    from app.commands.demo import build_demo
+    from app.commands.devserver import migrate, point_links_here
+    from app.commands.devserver import serve as run_server
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     migrate(app)
+    point_links_here(app, host, port)  # the demo's messages link to this server
     summary = build_demo(seed=seed)
     base = f"http://{host}:{port}"
-    click.echo(summary.describe(base))
     if serve:
-        run_server(app, host, port)
+        run_server(app, host, port, summary.describe(base))
+    else:
+        click.echo(summary.describe(base))
 
 
 @click.command("create-api-key")
@@ -114,6 +141,7 @@ def outbox_command(limit: int, to: str | None) -> None:
     messages = db.session.scalars(query).all()
     if not messages:
         click.echo("The outbox is empty.")
+    waiting = _waiting_for_send_window(to)
     for m in messages:
         when = f"{m.created_at:%Y-%m-%d %H:%M} UTC"
         click.echo(f"#{m.id} {m.channel} {m.step} to {m.recipient}  ({when})")
@@ -125,6 +153,30 @@ def outbox_command(limit: int, to: str | None) -> None:
             click.echo(f"  Subject: {m.subject}")
         click.echo("  " + m.text.replace("\n", "\n  "))
         click.echo("")
+    if waiting:
+        count, first = waiting
+        click.echo(
+            f"{count} email or SMS invitation{'s' if count != 1 else ''} wait"
+            f"{'' if count != 1 else 's'} for the send window (quiet hours, in each person's "
+            f"time zone; 09:00-17:00 on weekdays unless the cadence rules say otherwise): the "
+            f"next goes out at {first:%Y-%m-%d %H:%M} UTC. `sounding explain` says why."
+        )
+
+
+def _waiting_for_send_window(to: str | None) -> tuple[int, datetime] | None:
+    """How many email and SMS invitations wait for a later send time, and the first time."""
+    query = select(func.count(Invitation.id), func.min(Invitation.scheduled_at)).where(
+        Invitation.status == InvitationStatus.SCHEDULED,
+        Invitation.channel.in_((Channel.EMAIL, Channel.SMS)),
+        Invitation.scheduled_at > clock.now(),
+    )
+    if to:
+        wanted = to.strip().lower()
+        query = query.join(Person, Person.id == Invitation.person_id).where(
+            or_(Person.email == wanted, Person.phone == wanted)
+        )
+    count, first = db.session.execute(query).one()
+    return (int(count), first) if count else None
 
 
 @click.command("sweep")
@@ -137,8 +189,10 @@ def sweep_command() -> None:
 
 
 def init_app(app: Flask) -> None:
-    from app.cadence_cli import explain_command
-    from app.staff.cli import staff_group
+    from app.commands.explain import explain_command
+    from app.commands.sms_reply import sms_reply_command
+    from app.commands.staff import staff_group
+    from app.commands.widget_keys import widget_key_group
 
     for command in (
         explain_command,
@@ -148,5 +202,8 @@ def init_app(app: Flask) -> None:
         outbox_command,
         sweep_command,
         staff_group,
+        widget_key_group,
     ):
         app.cli.add_command(command)
+    if app.config["SOUNDING_ENV"] != "production":
+        app.cli.add_command(sms_reply_command)

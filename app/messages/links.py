@@ -1,4 +1,4 @@
-"""Signed tokens for links people follow (DESIGN.md, decision 6).
+"""Signed tokens for links people follow (docs/architecture.md, "Decisions", 6).
 
 itsdangerous with a salt per purpose, so a token made for one purpose never verifies for
 another, and the list of ``SECRET_KEYS`` for rotation: the newest key signs, every key
