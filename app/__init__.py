@@ -33,6 +33,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         staff,
         transport,
         widget_api,
+        workspace,
     )
     from app.commands import cli as commands
 
@@ -41,7 +42,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         instance_relative_config=True,
         instance_path=os.environ.get("SOUNDING_INSTANCE_PATH") or None,
     )
-    from app.access import public
+    from app.access import current_principal, public
 
     app.config.update(config.build(overrides, app.instance_path))
     _logging(app)
@@ -58,6 +59,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     hooks.init_app(app)
     dashboard.init_app(app)
     staff.init_app(app)
+    workspace.init_app(app)
     if app.config["SOUNDING_ENV"] != "production":
         dev.init_app(app)
     commands.init_app(app)
@@ -75,7 +77,10 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     @app.get("/")
     @public
     def home() -> Any:
-        """People who open the server's address land on the dashboard."""
+        """People who open the server's address land on the dashboard (signing in first
+        when nobody is)."""
+        if current_principal() is None:
+            return redirect(url_for("staff.sign_in"))
         return redirect(url_for("dashboard.overview"))
 
     return app

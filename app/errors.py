@@ -73,7 +73,11 @@ class Forbidden(AppError):
 
 def from_validation_error(exc: ValidationError) -> AppError:
     """The first problem pydantic found, as an AppError naming the field (dotted path)."""
-    first = exc.errors(include_url=False)[0]
+    return problem_error(exc.errors(include_url=False)[0])
+
+
+def problem_error(first: Any) -> AppError:
+    """One of pydantic's problems (an item of ``ValidationError.errors()``) as an AppError."""
     field = ".".join(str(part) for part in first.get("loc", ()) if part != "__root__") or None
     kind = first.get("type", "")
     if kind == "missing":

@@ -19,6 +19,11 @@ def fresh_app(name: str, **overrides: object) -> Flask:
     with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{name}"')
+    return existing_app(name, **overrides)
+
+
+def existing_app(name: str, **overrides: object) -> Flask:
+    """An app on database ``name`` (left by an earlier run), migrated to the newest schema."""
     url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     app = create_app(
         {

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from app import clock
 from app.access import Permission, requires, scope
 from app.api import bp, parse_body
+from app.api.pagination import page_of
 from app.api.schemas import AccountIn, PersonIn
 from app.api.serialize import person_json
 from app.api.transaction import write
@@ -83,7 +84,9 @@ def get_person(person_id: int) -> Any:
 @bp.get("/people")
 @requires(Permission.READ)
 def find_people() -> Any:
-    query = select(Person).where(scope.people_clause()).order_by(Person.id)
+    """Find people by ``external_id`` or ``email``; without either, everyone (a CSM: their
+    accounts' people), newest first, a page at a time (``limit``, ``cursor``)."""
+    query = select(Person).where(scope.people_clause())
     external_id = request.args.get("external_id")
     email = request.args.get("email")
     if external_id:
@@ -94,11 +97,5 @@ def find_people() -> Any:
         except ValueError as exc:
             raise AppError(str(exc), field="email") from exc
         query = query.where(Person.email == normalized)
-    if not external_id and not email:
-        raise AppError("Find people by external_id or email.", field="external_id")
-    return jsonify(
-        {
-            "data": [person_json(p) for p in db.session.scalars(query.limit(100))],
-            "next_cursor": None,
-        }
-    )
+    rows, next_cursor = page_of(query, Person.created_at, Person.id)
+    return jsonify({"data": [person_json(p) for p in rows], "next_cursor": next_cursor})

@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from app.policy.lifecycle import PlanError, ReminderPlan
+from app.services import surveys as survey_rules
 from app.validation import normalize_email, normalize_locale, normalize_phone, normalize_timezone
 from app.vocabulary import Channel, Role, StaffRole, SurveyStatus
 
@@ -107,9 +108,7 @@ def _plan_check(values: dict[str, Any]) -> None:
         raise ValueError(f"{exc.field}: {exc.problem}") from exc
 
 
-ESCALATION_NEEDS_SMS = (
-    "escalate_to_sms: reminder 2 can only go by SMS when the survey's channels include sms"
-)
+ESCALATION_NEEDS_SMS = f"escalate_to_sms: {survey_rules.ESCALATION_NEEDS_SMS}"
 
 
 class SurveyIn(Strict):

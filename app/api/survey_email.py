@@ -9,7 +9,6 @@ renders the survey's email for a made-up person and returns the templates it use
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from flask import current_app, jsonify, request
@@ -21,22 +20,6 @@ from app.errors import AppError
 from app.messages import email_templates
 from app.models import Survey
 from app.vocabulary import StaffRole, Step
-
-PARTS = {field: part for part, field in email_templates.FIELDS.items()}
-
-
-def check_templates(survey: Survey, fields: Iterable[str]) -> None:
-    """Validate the survey's templates named in ``fields``; a 400 naming the first bad one."""
-    given = {PARTS[f]: getattr(survey, f) for f in fields if f in PARTS}
-    try:
-        email_templates.validate_all(
-            given,
-            company=current_app.config["COMPANY_NAME"],
-            question=survey.question,
-            base_url=current_app.config["BASE_URL"],
-        )
-    except email_templates.TemplateProblem as exc:
-        raise AppError(str(exc), field=exc.field, code="invalid_template") from exc
 
 
 def survey_out(survey: Survey) -> dict[str, Any]:

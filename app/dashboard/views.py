@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from app import clock
 from app.access import Permission, requires
-from app.dashboard.charts import Point, nps_trend
+from app.dashboard.charts import Point, nps_trend, split_bar
 from app.db import db
 from app.models import Response, Survey
 from app.reports import GroupBy, ReportFilter, nps_report, response_filters
@@ -53,8 +53,10 @@ def _filters() -> tuple[ReportFilter, dict[str, Any]]:
 @signed_in
 def overview() -> Any:
     f, state = _filters()
-    overall = nps_report(f)
-    by = {g: nps_report(f, g)["groups"] for g in (GroupBy.ROLE, GroupBy.ACCOUNT, GroupBy.CHANNEL)}
+    # A grouped report's overall figures are its groups' sums: the role report gives both.
+    overall = nps_report(f, GroupBy.ROLE)
+    by = {GroupBy.ROLE: overall["groups"]}
+    by.update({g: nps_report(f, g)["groups"] for g in (GroupBy.ACCOUNT, GroupBy.CHANNEL)})
     months = nps_report(f, GroupBy.MONTH)["groups"]
     trend = nps_trend([Point(m["key"], m["nps"], m["responses"]) for m in months])
     at_risk = sorted(
@@ -68,6 +70,7 @@ def overview() -> Any:
         by=by,
         months=months,
         trend=trend,
+        split=split_bar(overall["promoters"], overall["passives"], overall["detractors"]),
         at_risk=at_risk,
         latest=latest,
         GroupBy=GroupBy,

@@ -20,11 +20,11 @@ from markupsafe import escape
 
 from app import clock
 from app.access import public
-from app.api.surveys import default_question
 from app.db import db
 from app.errors import AppError
 from app.models import DEFAULT_FOLLOW_UP, Survey, WidgetKey
 from app.policy.widget import normalize_origin, signature_of
+from app.services.surveys import default_question
 from app.services.widget_keys import create_key, list_keys
 from app.services.widget_surveys import widget_surveys
 from app.widget_api.views import SCRIPT

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Model
@@ -64,6 +64,20 @@ class Person(Model):
     """A respondent: a user of the product at a customer account."""
 
     __tablename__ = "person"
+    __table_args__ = (
+        Index("ix_person_created", "created_at", "id"),
+        # Finding people by any part of these (the workspace's search): trigram indexes on
+        # PostgreSQL, plain ones on SQLite.
+        *(
+            Index(
+                f"ix_person_{name}_trgm",
+                name,
+                postgresql_using="gin",
+                postgresql_ops={name: "gin_trgm_ops"},
+            )
+            for name in ("email", "name", "external_id")
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     external_id: Mapped[str | None] = mapped_column(String(255), unique=True)

@@ -9,10 +9,11 @@ from flask import Flask
 
 from app.clock import FrozenClock
 from app.db import db
-from app.models import Account, Invitation, Person, Response, Survey
+from app.models import Invitation, Response
 from app.policy.nps import NpsFigures, category, response_rate
 from app.vocabulary import Channel, InvitationStatus, Role, Trigger
 from tests.support.api import Api, error_of
+from tests.support.factories import account_row, person_row, survey_row
 
 
 @pytest.mark.parametrize(
@@ -51,10 +52,9 @@ def _data(app: Flask, clock: FrozenClock) -> dict[str, int]:
     """Two accounts, four answers and two silent invitations across roles, channels, months."""
     now = clock.now()
     with app.app_context():
-        survey = Survey(name="S", question="Q?", channels={}, created_at=now, updated_at=now)
-        globex = Account(external_id="globex", name="Globex", created_at=now)
-        initech = Account(external_id="initech", name="Initech", created_at=now)
-        db.session.add_all([survey, globex, initech])
+        survey = survey_row(now, question="Q?")
+        globex = account_row(now, "Globex", external_id="globex")
+        initech = account_row(now, "Initech", external_id="initech")
         rows = [
             # (role, account, channel, score or None, days ago)
             (Role.EXECUTIVE, globex, Channel.EMAIL, 10, 40),
@@ -66,15 +66,7 @@ def _data(app: Flask, clock: FrozenClock) -> dict[str, int]:
         ]
         for i, (role, account, channel, score, ago) in enumerate(rows):
             when = now - timedelta(days=ago)
-            person = Person(
-                email=f"p{i}@x.example",
-                role=role,
-                account=account,
-                first_seen_at=when,
-                created_at=when,
-                updated_at=when,
-                properties={},
-            )
+            person = person_row(when, email=f"p{i}@x.example", role=role, account=account)
             inv = Invitation(
                 survey=survey,
                 person=person,

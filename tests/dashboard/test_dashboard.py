@@ -9,19 +9,18 @@ from flask.testing import FlaskClient
 
 from app.clock import FrozenClock
 from app.db import db
-from app.models import Account, Invitation, Person, Response, Survey
+from app.models import Invitation, Response
 from app.policy.nps import category
 from app.vocabulary import Channel, InvitationStatus, Role, Trigger
+from tests.support.factories import account_row, person_row, survey_row
 from tests.support.staff import make_staff, sign_in
 
 
 def _answers(app: Flask, clock: FrozenClock) -> None:
     now = clock.now()
     with app.app_context():
-        survey = Survey(
-            name="Product NPS", question="Q?", channels={}, created_at=now, updated_at=now
-        )
-        umbrella = Account(external_id="umbrella", name="Umbrella", created_at=now)
+        survey = survey_row(now, "Product NPS", question="Q?")
+        umbrella = account_row(now, "Umbrella", external_id="umbrella")
         for i, (score, role, comment) in enumerate(
             [
                 (10, Role.EXECUTIVE, "Love the reports"),
@@ -30,15 +29,12 @@ def _answers(app: Flask, clock: FrozenClock) -> None:
             ]
         ):
             when = now - timedelta(days=3 * (i + 1))
-            person = Person(
+            person = person_row(
+                when,
                 email=f"p{i}@umbrella.example",
                 name=f"Person {i}",
                 role=role,
                 account=umbrella,
-                first_seen_at=when,
-                created_at=when,
-                updated_at=when,
-                properties={},
             )
             inv = Invitation(
                 survey=survey,

@@ -17,7 +17,7 @@ from app.clock import FrozenClock
 from app.db import db
 from app.jobs.delivery import deliver_email
 from app.jobs.sweep import sweep
-from app.models import Invitation, Message, Person, Survey
+from app.models import Invitation, Message, Survey
 from app.services.invitations import InvitationRequest, create_invitation
 from app.services.suppressions import suppress
 from app.vocabulary import (
@@ -28,6 +28,7 @@ from app.vocabulary import (
     Trigger,
 )
 from channels.base import EmailMessage, Outcome, SendResult
+from tests.support.factories import person_row, survey_row
 
 
 class ScriptedEmail:
@@ -72,25 +73,10 @@ def channel(app: Flask) -> ScriptedEmail:
 
 def _setup(app: Flask, clock: FrozenClock, emails: list[str], send_at=None) -> list[int]:
     with app.app_context():
-        survey = Survey(
-            name="S",
-            question="How likely?",
-            channels={"enabled": ["email"]},
-            created_at=clock.now(),
-            updated_at=clock.now(),
-        )
-        db.session.add(survey)
+        survey = survey_row(clock.now(), question="How likely?", channels={"enabled": ["email"]})
         ids = []
         for email in emails:
-            person = Person(
-                email=email,
-                name="Pat Doe",
-                first_seen_at=clock.now(),
-                created_at=clock.now(),
-                updated_at=clock.now(),
-                properties={},
-            )
-            db.session.add(person)
+            person = person_row(clock.now(), email=email, name="Pat Doe")
             db.session.flush()
             inv = create_invitation(
                 InvitationRequest(

@@ -12,10 +12,11 @@ from app.clock import FrozenClock
 from app.db import db
 from app.jobs.rates import acquire
 from app.jobs.sweep import sweep
-from app.models import Invitation, Message, OutboxMessage, Person, Survey
+from app.models import Invitation, Message, OutboxMessage
 from app.ratelimit import limiter
 from app.services.invitations import InvitationRequest, create_invitation
 from app.vocabulary import Channel, InvitationStatus, Trigger
+from tests.support.factories import person_row, survey_row
 from tests.support.jobs import run_worker
 from tests.support.settings import TEST_SETTINGS
 
@@ -23,20 +24,12 @@ from tests.support.settings import TEST_SETTINGS
 def _invite(app: Flask, clock: FrozenClock, channel: Channel, count: int) -> list[int]:
     with app.app_context():
         now = clock.now()
-        survey = Survey(name="S", question="?", channels={}, created_at=now, updated_at=now)
-        db.session.add(survey)
+        survey = survey_row(now)
         ids = []
         for i in range(count):
-            person = Person(
-                email=f"p{i}@x.example",
-                phone=f"+4915112345{i:03d}",
-                timezone="Europe/Berlin",
-                properties={},
-                first_seen_at=now,
-                created_at=now,
-                updated_at=now,
+            person = person_row(
+                now, email=f"p{i}@x.example", phone=f"+4915112345{i:03d}", timezone="Europe/Berlin"
             )
-            db.session.add(person)
             db.session.flush()
             request = InvitationRequest(survey, person, channel, Trigger.API)
             ids.append(create_invitation(request, now).id)

@@ -24,7 +24,6 @@ from app.errors import AppError
 from app.jobs.campaigns import cadence_sweep
 from app.jobs.sweep import sweep
 from app.models import (
-    Account,
     Campaign,
     Person,
     Survey,
@@ -41,6 +40,7 @@ from app.services.widget_cadence import record_dismissal, record_widget_display
 from app.vocabulary import Channel, SuppressionKind, SuppressionReason, Trigger
 from tests.support.cadence import DAY, check_invariants
 from tests.support.database import empty_database
+from tests.support.factories import account_row, person_row, survey_row
 from tests.support.settings import T0
 
 PEOPLE = 6
@@ -69,34 +69,19 @@ def make_machine(app: Flask, clock: FrozenClock) -> type[RuleBasedStateMachine]:
             now = clock.now()
             self.rules = rules
             cadence_rules.set_workspace_rules(rules.to_dict(), now)
-            accounts = [Account(name=f"A{i}", created_at=now) for i in range(2)]
-            db.session.add_all(accounts)
-            self.surveys = []
-            for name in ("S1", "S2"):
-                survey = Survey(
-                    name=name,
-                    question="?",
-                    channels={"enabled": ["email", "sms", "link", "widget"]},
-                    created_at=now,
-                    updated_at=now,
-                )
-                db.session.add(survey)
-                self.surveys.append(survey)
+            accounts = [account_row(now, f"A{i}") for i in range(2)]
+            channels = {"enabled": ["email", "sms", "link", "widget"]}
+            self.surveys = [survey_row(now, name, channels=channels) for name in ("S1", "S2")]
             db.session.flush()
             for i in range(PEOPLE):
                 signed = data.draw(st.one_of(st.none(), st.integers(-10, 0)), label="signed")
-                db.session.add(
-                    Person(
-                        email=f"p{i}@x.example",
-                        phone=f"+491511234560{i}",
-                        account=accounts[i % 2],
-                        timezone=ZONES[i % len(ZONES)],
-                        signed_up_at=now + signed * DAY if signed is not None else None,
-                        properties={},
-                        first_seen_at=now,
-                        created_at=now,
-                        updated_at=now,
-                    )
+                person_row(
+                    now,
+                    email=f"p{i}@x.example",
+                    phone=f"+491511234560{i}",
+                    account=accounts[i % 2],
+                    timezone=ZONES[i % len(ZONES)],
+                    signed_up_at=now + signed * DAY if signed is not None else None,
                 )
             db.session.add_all(
                 [

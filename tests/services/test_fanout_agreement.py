@@ -25,7 +25,7 @@ from sqlalchemy import text
 from app import create_app
 from app.clock import FrozenClock, install
 from app.db import db
-from app.models import Account, Invitation, Person, Suppression, Survey, WidgetDisplay
+from app.models import Invitation, Person, Suppression, WidgetDisplay
 from app.policy import cadence as engine
 from app.policy.facts import History, Reason
 from app.policy.rules import CadenceRules
@@ -33,6 +33,7 @@ from app.services import cadence_rules
 from app.services.cadence import ALREADY_INVITED, UNREACHABLE, engine_person, load_history
 from app.services.fanout_sql import decide_chunk, temp_tables
 from app.vocabulary import Channel, InvitationStatus, SuppressionKind, SuppressionReason, Trigger
+from tests.support.factories import account_row, person_row, survey_row
 from tests.support.settings import T0, TEST_SETTINGS
 
 DAY = timedelta(days=1)
@@ -89,27 +90,19 @@ def sqlite_app(tmp_path: Path, clock: FrozenClock) -> Iterator[Flask]:
 def _build(rules: CadenceRules, people: list[dict]) -> tuple[list[Person], int]:
     now = T0
     cadence_rules.set_workspace_rules(rules.to_dict(), now)
-    accounts = [Account(name=f"A{i}", created_at=now) for i in range(2)]
-    surveys = [
-        Survey(name=f"S{i}", question="?", channels={}, created_at=now, updated_at=now)
-        for i in (1, 2)
-    ]
-    db.session.add_all([*accounts, *surveys])
+    accounts = [account_row(now, f"A{i}") for i in range(2)]
+    surveys = [survey_row(now, f"S{i}") for i in (1, 2)]
     db.session.flush()
     made = []
     for n, spec in enumerate(people):
-        person = Person(
+        person = person_row(
+            now,
             email=f"p{n}@x.example" if spec["email"] else None,
             phone=f"+4915112345{n:03d}" if spec["phone"] else None,
             account=accounts[spec["account"]] if spec["account"] is not None else None,
             signed_up_at=now + spec["signed_up"] if spec["signed_up"] is not None else None,
             timezone="Europe/Berlin",
-            properties={},
-            first_seen_at=now,
-            created_at=now,
-            updated_at=now,
         )
-        db.session.add(person)
         db.session.flush()
         made.append(person)
         kind = spec["suppressed"]

@@ -18,18 +18,13 @@ from app.services.widget_cadence import (
     record_widget_display,
 )
 from app.vocabulary import Channel
+from tests.support.factories import person_row, survey_row
 
 
 def _setup(clock: FrozenClock) -> tuple[Person, Survey, Survey]:
     now = clock.now()
-    person = Person(
-        external_id="u-1", properties={}, first_seen_at=now, created_at=now, updated_at=now
-    )
-    surveys = [
-        Survey(name=n, question="?", channels={}, created_at=now, updated_at=now)
-        for n in ("A", "B")
-    ]
-    db.session.add_all([person, *surveys])
+    person = person_row(now, external_id="u-1")
+    surveys = [survey_row(now, n) for n in ("A", "B")]
     db.session.flush()
     return person, surveys[0], surveys[1]
 

@@ -16,13 +16,16 @@ never downloads a browser here. Import from tests::
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from flask import Flask
 from playwright.sync_api import Browser, ConsoleMessage, Page, Request, sync_playwright
+from werkzeug.serving import make_server
 
 CHROMIUM = os.environ.get("SOUNDING_CHROMIUM", "/usr/bin/chromium")
 ARGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking")
@@ -34,6 +37,20 @@ window.__pageErrors = [];
 addEventListener('error', e => window.__pageErrors.push('error: ' + (e.message || e.type)));
 addEventListener('unhandledrejection', e => window.__pageErrors.push('rejection: ' + e.reason));
 """
+
+
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """The real app on a loopback port, in a thread; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join()
+        server.server_close()
 
 
 @contextmanager

@@ -8,6 +8,7 @@ raw answer, for tests about refusals.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import Flask
@@ -15,7 +16,7 @@ from werkzeug.test import TestResponse
 
 from app import clock as app_clock
 from app.db import db
-from app.models import Response, StaffUser
+from app.models import Account, Person, Response, StaffUser, Survey
 from app.services.responses import lock_invitation, record_response
 from app.vocabulary import Channel, Role, StaffRole
 from tests.support.api import Api
@@ -117,6 +118,31 @@ def answer(
         )
         db.session.commit()
         return response.id
+
+
+# --- rows, for tests that build a history in the session (inside an app context) ---------
+
+
+def survey_row(now: datetime, name: str = "S", **fields: Any) -> Survey:
+    """A survey added to the session, made at ``now``."""
+    fields = {"question": "?", "channels": {}, **fields}
+    survey = Survey(name=name, created_at=now, updated_at=now, **fields)
+    db.session.add(survey)
+    return survey
+
+
+def account_row(now: datetime, name: str, **fields: Any) -> Account:
+    """An account added to the session, made at ``now``."""
+    account = Account(name=name, created_at=now, **fields)
+    db.session.add(account)
+    return account
+
+
+def person_row(now: datetime, **fields: Any) -> Person:
+    """A person added to the session, first seen at ``now``."""
+    person = Person(properties={}, first_seen_at=now, created_at=now, updated_at=now, **fields)
+    db.session.add(person)
+    return person
 
 
 #: Cadence for tests about something else than cadence: ask anyone, any time, as often as the

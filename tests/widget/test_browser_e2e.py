@@ -6,20 +6,18 @@ on the PostgreSQL test database, with the test's frozen clock).
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Page
-from werkzeug.serving import make_server
 
 from app.clock import FrozenClock
 from app.db import db
 from app.models import Invitation, Person, Response, WidgetDisplay
 from tests.support.api import Api
-from tests.support.browser import chromium, wait_until, watch, widget_page
+from tests.support.browser import chromium, serving, wait_until, watch, widget_page
 from tests.support.factories import new_survey, permissive_cadence
 from tests.support.widget import Key, make_key
 from tests.support.widget_page import (
@@ -53,15 +51,8 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def sounding(app: Flask) -> Iterator[str]:
     """The real app on a loopback port (origin B)."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join()
-        server.server_close()
+    with serving(app) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

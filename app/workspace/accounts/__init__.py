@@ -1,0 +1,3 @@
+from app.workspace.accounts import views
+
+__all__ = ["views"]

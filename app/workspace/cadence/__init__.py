@@ -1,0 +1,3 @@
+from app.workspace.cadence import views
+
+__all__ = ["views"]

@@ -1,0 +1,3 @@
+from app.workspace.people import views
+
+__all__ = ["views"]

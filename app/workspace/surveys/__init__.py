@@ -1,0 +1,3 @@
+from app.workspace.surveys import email, views
+
+__all__ = ["email", "views"]

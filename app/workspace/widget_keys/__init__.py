@@ -1,0 +1,3 @@
+from app.workspace.widget_keys import views
+
+__all__ = ["views"]
