@@ -41,6 +41,8 @@ Interface for other blueprints::
 
 from __future__ import annotations
 
+from flask import Flask
+
 from app.access.guard import (
     Principal,
     current_principal,
@@ -64,7 +66,7 @@ __all__ = [
 ]
 
 
-def init_app(app: object) -> None:
+def init_app(app: Flask) -> None:
     from app.access import guard
 
-    guard.init_app(app)  # type: ignore[arg-type]
+    guard.init_app(app)
