@@ -42,7 +42,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         instance_relative_config=True,
         instance_path=os.environ.get("SOUNDING_INSTANCE_PATH") or None,
     )
-    from app.access import current_principal, public
+    from app.access import public
 
     app.config.update(config.build(overrides, app.instance_path))
     _logging(app)
@@ -77,10 +77,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     @app.get("/")
     @public
     def home() -> Any:
-        """People who open the server's address land on the dashboard (signing in first
-        when nobody is)."""
-        if current_principal() is None:
-            return redirect(url_for("staff.sign_in"))
+        """People who open the server's address land on the dashboard (which asks them to
+        sign in when nobody is)."""
         return redirect(url_for("dashboard.overview"))
 
     return app

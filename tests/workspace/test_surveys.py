@@ -39,7 +39,9 @@ def test_pages_need_sign_in(client: FlaskClient) -> None:
 
 def test_root_goes_to_the_dashboard(app: Flask, client: FlaskClient) -> None:
     response = client.get("/")
-    assert response.status_code == 302 and response.headers["Location"] == "/dashboard/sign-in"
+    assert response.status_code == 302 and response.headers["Location"] == "/dashboard/"
+    onward = client.get("/dashboard/")  # which asks whoever is not signed in to sign in
+    assert onward.status_code == 302 and onward.headers["Location"].startswith("/dashboard/sign-in")
     signed_in(app, client)
     response = client.get("/")
     assert response.status_code == 302 and response.headers["Location"] == "/dashboard/"
