@@ -23,18 +23,23 @@ class Who:
     name: str
     detail: str
     email: str | None
+    role: str = ""
 
 
 def who() -> Who:
     principal = current_principal()
     if principal is None:
         return Who("Not signed in", "", None)
+    role = principal.role.value
     label = ROLE_LABELS[principal.role]
     if principal.staff is not None:
         return Who(
-            principal.staff.name, f"{label} · {principal.staff.email}", principal.staff.email
+            principal.staff.name,
+            f"{label} · {principal.staff.email}",
+            principal.staff.email,
+            role,
         )
-    return Who(principal.name, label, None)
+    return Who(principal.name, label, None, role)
 
 
 def found(model: type[T], ident: int) -> T:
